@@ -1,0 +1,94 @@
+"""Matrix products on the packed GEMM: matmul (torch's broadcasting rules),
+mm, bmm, dot, and linear with its fused bias."""
+from .. import _C
+from .._tensor import Tensor
+from ..autograd.function import Function
+
+
+class Matmul(Function):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.save_for_backward(a, b)
+        return Tensor._wrap(_C.matmul(a._impl, b._impl))
+
+    @staticmethod
+    def backward(ctx, grad):
+        a, b = ctx.saved_tensors
+        # Lift 1-D operands to matrices, as the forward did, so one formula serves all cases.
+        a2 = a.unsqueeze(0) if a.ndim == 1 else a
+        b2 = b.unsqueeze(-1) if b.ndim == 1 else b
+        g = grad
+        if a.ndim == 1:
+            g = g.unsqueeze(-2)
+        if b.ndim == 1:
+            g = g.unsqueeze(-1)
+        grad_a = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_a = matmul(g, b2.mT)
+            grad_a = grad_a.sum_to_size(a2.shape) if grad_a.shape != a2.shape else grad_a
+            grad_a = grad_a.reshape(a.shape)
+        if ctx.needs_input_grad[1]:
+            grad_b = matmul(a2.mT, g)
+            grad_b = grad_b.sum_to_size(b2.shape) if grad_b.shape != b2.shape else grad_b
+            grad_b = grad_b.reshape(b.shape)
+        return grad_a, grad_b
+
+
+def _check_tensors(op, *ts):
+    for t in ts:
+        if not isinstance(t, Tensor):
+            raise TypeError(f"[{op}] expected Tensors, got {type(t).__name__}")
+
+
+def matmul(a, b):
+    _check_tensors("matmul", a, b)
+    return Matmul.apply(a, b)
+
+
+def mm(a, b):
+    _check_tensors("mm", a, b)
+    if a.ndim != 2 or b.ndim != 2:
+        raise ValueError(f"[mm] expects 2-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+    return Matmul.apply(a, b)
+
+
+def bmm(a, b):
+    _check_tensors("bmm", a, b)
+    if a.ndim != 3 or b.ndim != 3 or a.shape[0] != b.shape[0]:
+        raise ValueError(f"[bmm] expects 3-D tensors with equal batch sizes, got {tuple(a.shape)} and {tuple(b.shape)}")
+    return Matmul.apply(a, b)
+
+
+def dot(a, b):
+    _check_tensors("dot", a, b)
+    if a.ndim != 1 or b.ndim != 1:
+        raise ValueError(f"[dot] expects 1-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
+    return Matmul.apply(a, b)
+
+
+class Linear(Function):
+    """y = x·Wᵀ + b in one GEMM with the bias fused into its epilogue."""
+
+    @staticmethod
+    def forward(ctx, x, weight, bias):
+        ctx.save_for_backward(x, weight)
+        return Tensor._wrap(_C.linear(x._impl, weight._impl, None if bias is None else bias._impl))
+
+    @staticmethod
+    def backward(ctx, grad):
+        x, weight = ctx.saved_tensors
+        grad_x = grad_w = grad_b = None
+        if ctx.needs_input_grad[0]:
+            grad_x = matmul(grad, weight)
+        g2 = grad.reshape(-1, grad.shape[-1]) if grad.ndim != 2 else grad
+        if ctx.needs_input_grad[1]:
+            x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
+            grad_w = matmul(g2.mT, x2)
+        if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]:
+            grad_b = g2.sum(0)
+        return grad_x, grad_w, grad_b
+
+
+def linear(x, weight, bias=None):
+    _check_tensors("linear", x, weight)
+    return Linear.apply(x, weight, bias)

@@ -1,0 +1,291 @@
+// The GEMM driver: the five BLIS loops around the micro-kernel (Van Zee & van
+// de Geijn, TOMS 2015; the shape of BLIS sandbox/gemmlike/bls_gemm_bp_var1.c),
+// the unpacked path for small problems, threading and kernel selection.
+//
+//   jc (NC columns of C)  → pc (KC of k: pack B)  → ic (MC rows: pack A)
+//     → jr (NR columns)   → ir (MR rows: micro-kernel)
+//
+// Threads (Smith et al., IPDPS 2014): the B block is packed cooperatively,
+// then the ic loop is split among threads; when M has too few MC blocks to
+// feed every thread, the jr loop is split too. Both decisions live in
+// gemm_packed and nowhere else.
+#include "gemm.h"
+
+#include <algorithm>
+#include <cstdlib>
+#include <cstring>
+
+#include "kernel.h"
+#include "pack.h"
+#include "parallel.h"
+
+namespace glassnet::gemm {
+namespace detail {
+namespace {
+
+bool cpu_has_avx2_fma() {
+#if defined(GLASSNET_GEMM_HAVE_AVX2) && (defined(__GNUC__) || defined(__clang__))
+  __builtin_cpu_init();
+  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
+#else
+  return false;
+#endif
+}
+
+int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
+int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
+
+template <class T>
+struct Problem {
+  int64_t M, N, K;
+  T alpha;
+  const T* A;
+  int64_t rsA, csA;
+  const T* B;
+  int64_t rsB, csB;
+  T beta;
+  T* C;
+  int64_t rsC, csC;
+  Epilogue<T> ep;
+};
+
+// The epilogue of the tile at (i0, j0), or null when none applies (not the
+// last k block, or no bias and no activation).
+template <class T>
+const TileEpilogue<T>* tile_epilogue(const Epilogue<T>& ep, bool last_k, int64_t i0, int64_t j0,
+                                     TileEpilogue<T>& out) {
+  if (!last_k || (!ep.bias && ep.act == Activation::None)) return nullptr;
+  out.bias = ep.bias ? ep.bias + (ep.bias_per_row ? i0 : j0) : nullptr;
+  out.per_row = ep.bias_per_row;
+  out.relu = ep.act == Activation::ReLU;
+  return &out;
+}
+
+// f(begin, end) over [0, n) on `threads` threads (1: inline, no pool wake-up).
+template <class F>
+void run(int threads, int64_t n, const F& f) {
+  if (threads <= 1 || n <= 1) f(int64_t(0), n);
+  else parallel_for(0, n, 1, f);
+}
+
+// Below this much work a second thread costs more (pool hand-off, cache
+// traffic) than it saves: 3 MFLOP is ~35 µs on one Zen 3 core against a
+// few µs to wake and join a pool worker. An estimate, not yet swept: the
+// shared dev machine was too loaded for stable two-thread timings.
+constexpr double kFlopsPerThread = 3.0e6;
+
+int choose_threads(int64_t M, int64_t N, int64_t K) {
+  const double flops = 2.0 * double(M) * double(N) * double(K);
+  const int max_threads = in_parallel_region() ? 1 : get_num_threads();
+  const int64_t by_work = static_cast<int64_t>(flops / kFlopsPerThread);
+  return static_cast<int>(std::max<int64_t>(1, std::min<int64_t>(max_threads, by_work)));
+}
+
+// C = beta·C then the epilogue: the whole answer when K == 0 or alpha == 0.
+template <class T>
+void scale_c(const Problem<T>& p) {
+  for (int64_t i = 0; i < p.M; ++i) {
+    for (int64_t j = 0; j < p.N; ++j) {
+      T* c = p.C + i * p.rsC + j * p.csC;
+      T v = p.beta == T(0) ? T(0) : p.beta * *c;
+      if (p.ep.bias) v += p.ep.bias_per_row ? p.ep.bias[i] : p.ep.bias[j];
+      if (p.ep.act == Activation::ReLU && v < T(0)) v = T(0);
+      *c = v;
+    }
+  }
+}
+
+// Small and skinny problems (BLIS kernels/haswell/3/sup): A is read in place
+// by the micro-kernel, B is used in place when its rows are unit-stride and
+// otherwise packed one KC×NR panel at a time. No MC blocking: the whole
+// M×KC slab of A stays in L2 while each B panel sits in L1.
+template <class T>
+void gemm_small(const Problem<T>& p, int threads) {
+  constexpr int MR = Tile<T>::MR, NR = Tile<T>::NR;
+  constexpr int64_t KC = Blocking<T>::KC;
+  const MicroKernel<T> kernel = micro_kernel<T>();
+  const int64_t n_panels = ceil_div(p.N, NR), m_tiles = ceil_div(p.M, MR);
+  // Split columns first; split rows as well when there are too few panels.
+  const int64_t m_parts = threads > 1 && n_panels < 2 * threads ? std::min<int64_t>(m_tiles, threads) : 1;
+
+  run(threads, n_panels * m_parts, [&](int64_t t0, int64_t t1) {
+    static thread_local PackBuffer panel_buf;
+    T* panel = panel_buf.get<T>(KC * NR);
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t j0 = (t / m_parts) * NR, part = t % m_parts;
+      const int n = static_cast<int>(std::min<int64_t>(NR, p.N - j0));
+      const int64_t i_begin = part * m_tiles / m_parts * MR;
+      const int64_t i_end = std::min(p.M, (part + 1) * m_tiles / m_parts * MR);
+      for (int64_t pc = 0; pc < p.K; pc += KC) {
+        const int64_t kc = std::min(KC, p.K - pc);
+        const T* b = p.B + pc * p.rsB + j0 * p.csB;
+        int64_t rsb = p.rsB;
+        if (!(p.csB == 1 && n == NR)) {
+          pack_b<T, NR>(kc, n, b, p.rsB, p.csB, panel);
+          b = panel;
+          rsb = NR;
+        }
+        const T beta = pc == 0 ? p.beta : T(1);
+        const bool last = pc + kc == p.K;
+        for (int64_t i0 = i_begin; i0 < i_end; i0 += MR) {
+          const int m = static_cast<int>(std::min<int64_t>(MR, p.M - i0));
+          TileEpilogue<T> tep;
+          kernel(kc, p.A + i0 * p.rsA + pc * p.csA, p.rsA, p.csA, b, rsb, p.alpha, beta,
+                 p.C + i0 * p.rsC + j0 * p.csC, p.rsC, p.csC, m, n,
+                 tile_epilogue(p.ep, last, i0, j0, tep));
+        }
+      }
+    }
+  });
+}
+
+// The five loops with packed A and B.
+template <class T>
+void gemm_packed(const Problem<T>& p, int threads) {
+  constexpr int MR = Tile<T>::MR, NR = Tile<T>::NR;
+  constexpr int64_t MC = Blocking<T>::MC, KC = Blocking<T>::KC, NC = Blocking<T>::NC;
+  const MicroKernel<T> kernel = micro_kernel<T>();
+
+  // Rows per ic block: at most MC, and the blocks a multiple of the thread
+  // count so no thread idles at the end (M = 256 on 2 threads: 2 × 128, not 144 + 112).
+  int64_t m_blocks = ceil_div(p.M, MC);
+  if (threads > 1) m_blocks = round_up(m_blocks, threads);
+  const int64_t mc_step = std::min(round_up(ceil_div(p.M, m_blocks), MR), round_up(MC, MR));
+  m_blocks = ceil_div(p.M, mc_step);
+
+  static thread_local PackBuffer b_buf;
+  T* bp = b_buf.get<T>(KC * round_up(std::min(NC, p.N), NR));
+
+  for (int64_t jc = 0; jc < p.N; jc += NC) {
+    const int64_t nc = std::min(NC, p.N - jc);
+    const int64_t n_panels = ceil_div(nc, NR);
+    const int64_t n_parts = m_blocks < threads ? std::min<int64_t>(n_panels, ceil_div(threads, m_blocks)) : 1;
+    for (int64_t pc = 0; pc < p.K; pc += KC) {
+      const int64_t kc = std::min(KC, p.K - pc);
+      const T* b = p.B + pc * p.rsB + jc * p.csB;
+      // Pack B cooperatively; parallel_for returning is the barrier that
+      // keeps the ic loop from reading a half-packed block.
+      run(threads, n_panels, [&](int64_t q0, int64_t q1) {
+        const int64_t j0 = q0 * NR, cols = std::min(nc, q1 * NR) - j0;
+        pack_b<T, NR>(kc, cols, b + j0 * p.csB, p.rsB, p.csB, bp + q0 * NR * kc);
+      });
+      const T beta = pc == 0 ? p.beta : T(1);
+      const bool last = pc + kc == p.K;
+      run(threads, m_blocks * n_parts, [&](int64_t t0, int64_t t1) {
+        static thread_local PackBuffer a_buf;
+        T* ap = a_buf.get<T>(round_up(mc_step, MR) * KC + 8);  // + 8: pack_a6_rowmajor_avx2 writes 2 past
+        int64_t packed_ic = -1;
+        for (int64_t t = t0; t < t1; ++t) {
+          const int64_t ic = (t / n_parts) * mc_step, part = t % n_parts;
+          const int64_t mc = std::min(mc_step, p.M - ic);
+          if (ic != packed_ic) {
+            pack_a<T, MR>(mc, kc, p.A + ic * p.rsA + pc * p.csA, p.rsA, p.csA, ap);
+            packed_ic = ic;
+          }
+          const int64_t q_begin = part * n_panels / n_parts, q_end = (part + 1) * n_panels / n_parts;
+          for (int64_t q = q_begin; q < q_end; ++q) {
+            const int64_t jr = q * NR;
+            const int n = static_cast<int>(std::min<int64_t>(NR, nc - jr));
+            const T* bpanel = bp + q * NR * kc;
+            for (int64_t ir = 0; ir < mc; ir += MR) {
+              const int m = static_cast<int>(std::min<int64_t>(MR, mc - ir));
+              const int64_t i0 = ic + ir, j0 = jc + jr;
+              TileEpilogue<T> tep;
+              kernel(kc, ap + ir * kc, 1, MR, bpanel, NR, p.alpha, beta,
+                     p.C + i0 * p.rsC + j0 * p.csC, p.rsC, p.csC, m, n,
+                     tile_epilogue(p.ep, last, i0, j0, tep));
+            }
+          }
+        }
+      });
+    }
+  }
+}
+
+// Small-path thresholds, measured with bench_gemm on Zen 3: the unpacked
+// path wins only while packing cannot be amortised, i.e. at most two MR row
+// tiles or a product below 64³. Past that, reading A in place costs more
+// (rows a power-of-two apart share L1 sets) than packing it.
+template <class T>
+bool use_small_path(const Problem<T>& p) {
+  const double mnk = double(p.M) * double(p.N) * double(p.K);
+  return p.M <= 2 * Tile<T>::MR + 4 || mnk <= 64.0 * 64.0 * 64.0;
+}
+
+}  // namespace
+
+// GLASSNET_GEMM_KERNEL=portable forces the portable kernel (tests use it to
+// cover that kernel on AVX2 machines).
+bool use_avx2() {
+  static const bool yes = [] {
+    const char* env = std::getenv("GLASSNET_GEMM_KERNEL");
+    if (env && std::strcmp(env, "portable") == 0) return false;
+    return cpu_has_avx2_fma();
+  }();
+  return yes;
+}
+
+template <class T>
+MicroKernel<T> micro_kernel() {
+#ifdef GLASSNET_GEMM_HAVE_AVX2
+  if (use_avx2()) return &micro_kernel_avx2<T>;
+#endif
+  return &micro_kernel_portable<T>;
+}
+
+template MicroKernel<float> micro_kernel<float>();
+template MicroKernel<double> micro_kernel<double>();
+
+}  // namespace detail
+
+const char* kernel_name() { return detail::use_avx2() ? "avx2-fma" : "portable"; }
+
+namespace detail {
+
+template <class T>
+void gemm_with(Path path, int threads, int64_t M, int64_t N, int64_t K, T alpha, const T* A,
+               int64_t rsA, int64_t csA, const T* B, int64_t rsB, int64_t csB, T beta, T* C,
+               int64_t rsC, int64_t csC, const Epilogue<T>& ep) {
+  if (M <= 0 || N <= 0) return;
+  Problem<T> p{M, N, K, alpha, A, rsA, csA, B, rsB, csB, beta, C, rsC, csC, ep};
+  if (K <= 0 || alpha == T(0)) {
+    scale_c(p);
+    return;
+  }
+  // The kernels store rows of C with unit stride. For a column-major C solve
+  // Cᵀ = op(B)ᵀ·op(A)ᵀ instead: swap the operands and every stride pair.
+  if (csC != 1 && (rsC == 1 || N == 1)) {
+    p = Problem<T>{N, M, K, alpha, B, csB, rsB, A, csA, rsA, beta, C, csC, rsC, ep};
+    p.ep.bias_per_row = !ep.bias_per_row;
+  }
+  if (threads <= 0) threads = choose_threads(p.M, p.N, p.K);
+  if (path == Path::Auto) path = use_small_path(p) ? Path::Small : Path::Packed;
+  if (path == Path::Small) gemm_small(p, threads);
+  else gemm_packed(p, threads);
+}
+
+template void gemm_with<float>(Path, int, int64_t, int64_t, int64_t, float, const float*, int64_t,
+                               int64_t, const float*, int64_t, int64_t, float, float*, int64_t,
+                               int64_t, const Epilogue<float>&);
+template void gemm_with<double>(Path, int, int64_t, int64_t, int64_t, double, const double*,
+                                int64_t, int64_t, const double*, int64_t, int64_t, double, double*,
+                                int64_t, int64_t, const Epilogue<double>&);
+
+}  // namespace detail
+
+template <class T>
+void gemm(int64_t M, int64_t N, int64_t K, T alpha, const T* A, int64_t rsA, int64_t csA,
+          const T* B, int64_t rsB, int64_t csB, T beta, T* C, int64_t rsC, int64_t csC,
+          const Epilogue<T>& ep) {
+  detail::gemm_with(detail::Path::Auto, 0, M, N, K, alpha, A, rsA, csA, B, rsB, csB, beta, C, rsC,
+                    csC, ep);
+}
+
+template void gemm<float>(int64_t, int64_t, int64_t, float, const float*, int64_t, int64_t,
+                          const float*, int64_t, int64_t, float, float*, int64_t, int64_t,
+                          const Epilogue<float>&);
+template void gemm<double>(int64_t, int64_t, int64_t, double, const double*, int64_t, int64_t,
+                           const double*, int64_t, int64_t, double, double*, int64_t, int64_t,
+                           const Epilogue<double>&);
+
+}  // namespace glassnet::gemm
