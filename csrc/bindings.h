@@ -18,6 +18,8 @@ void init_shape(py::module_& m);
 void init_reduce(py::module_& m);
 void init_index(py::module_& m);
 void init_linalg(py::module_& m);
+void init_activation(py::module_& m);
+void init_loss(py::module_& m);
 void init_nn(py::module_& m);
 void init_optim(py::module_& m);
 void init_cuda(py::module_& m);

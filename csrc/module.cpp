@@ -13,6 +13,8 @@ PYBIND11_MODULE(_C, m) {
   init_reduce(m);
   init_index(m);
   init_linalg(m);
+  init_activation(m);
+  init_loss(m);
   init_nn(m);
   init_optim(m);
   init_cuda(m);

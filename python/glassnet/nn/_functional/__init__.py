@@ -1,0 +1,1 @@
+"""The pieces of glassnet.nn.functional, one file per op family."""
