@@ -76,10 +76,11 @@ struct BinaryCrossEntropy {
     const T log_1mp = std::max(std::log1p(-p), T(-100));
     return -v[2] * (t * log_p + (T(1) - t) * log_1mp);
   }
-  // (p - t) / (p (1 - p)), the denominator kept >= 1e-12 as torch does.
+  // (p - t) / (p (1 - p)), the denominator kept >= 1e-12 as torch does (a float
+  // constant there, so float64 gets float(1e-12) too).
   T grad_input(const T* v) const {
     const T p = v[0];
-    return v[2] * (p - v[1]) / std::max((T(1) - p) * p, T(1e-12));
+    return v[2] * (p - v[1]) / std::max((T(1) - p) * p, static_cast<T>(1e-12f));
   }
   // -logit(p), unclamped as in torch.
   T grad_target(const T* v) const { return v[2] * (std::log1p(-v[0]) - std::log(v[0])); }
