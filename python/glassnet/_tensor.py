@@ -831,7 +831,7 @@ def _fill_random(t, fill):
 
 def _infer_dtype(data):
     """The dtype gn.tensor(data) gets: float -> default dtype, int -> int64, bool -> bool."""
-    if isinstance(data, np.ndarray):
+    if isinstance(data, (np.ndarray, np.generic)):  # numpy scalars keep their dtype, as in torch
         return dtypes.to_dtype(data.dtype)
     flat = np.asarray(data)
     if flat.dtype.kind == "b":
