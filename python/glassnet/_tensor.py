@@ -693,8 +693,11 @@ class Tensor:
     def scatter(self, dim, index, src):
         return _index.scatter(self, dim, index, src)
 
-    def nonzero(self):
-        return _index.nonzero(self)
+    def nonzero(self, *, as_tuple=False):
+        return _index.nonzero(self, as_tuple=as_tuple)
+
+    def masked_select(self, mask):
+        return _index.masked_select(self, mask)
 
     # reductions
     def sum(self, dim=None, keepdim=False, dtype=None):
