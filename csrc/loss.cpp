@@ -17,12 +17,12 @@ void init_loss(py::module_& m) {
   m.def("cross_entropy_forward", &cross_entropy_forward, py::arg("input"), py::arg("target"), py::arg("weight"),
         py::arg("ignore_index"), py::arg("reduction"), py::arg("label_smoothing"), nogil);
   m.def("cross_entropy_backward", &cross_entropy_backward, py::arg("grad"), py::arg("input"), py::arg("target"),
-        py::arg("weight"), py::arg("lse"), py::arg("total_weight"), py::arg("ignore_index"), py::arg("reduction"),
+        py::arg("weight"), py::arg("stats"), py::arg("total_weight"), py::arg("ignore_index"), py::arg("reduction"),
         py::arg("label_smoothing"), nogil);
   m.def("cross_entropy_prob_forward", &cross_entropy_prob_forward, py::arg("input"), py::arg("target"),
         py::arg("weight"), py::arg("reduction"), py::arg("label_smoothing"), nogil);
   m.def("cross_entropy_prob_backward", &cross_entropy_prob_backward, py::arg("grad"), py::arg("input"),
-        py::arg("target"), py::arg("weight"), py::arg("lse"), py::arg("reduction"), py::arg("label_smoothing"),
+        py::arg("target"), py::arg("weight"), py::arg("stats"), py::arg("reduction"), py::arg("label_smoothing"),
         py::arg("need_target_grad"), nogil);
   m.def("nll_loss_forward", &nll_loss_forward, py::arg("input"), py::arg("target"), py::arg("weight"),
         py::arg("ignore_index"), py::arg("reduction"), nogil);

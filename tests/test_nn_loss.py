@@ -109,6 +109,16 @@ def test_cross_entropy_is_stable_for_huge_scores(rng):
     assert np.isfinite(F.cross_entropy(gn.tensor(x), gn.tensor(y)).item())
 
 
+def test_cross_entropy_keeps_small_losses_at_large_scores():
+    # -log p = log(1 + e^-12) ≈ 6e-6 at scores near 1000, below float32's
+    # spacing there (6e-5): computing (max - x_y) + log Σ keeps it.
+    x = np.array([[1000.0, 988.0], [988.0, 1000.0]], np.float32)
+    y = np.array([0, 1])
+    check(lambda a, t: F.cross_entropy(a, t, reduction="none"),
+          lambda a, t: TF.cross_entropy(a, t, reduction="none"), [(x, True), (y, False)], np.float32)
+    assert F.cross_entropy(gn.tensor(x), gn.tensor(y)).item() == pytest.approx(np.log1p(np.exp(-12.0)), rel=1e-4)
+
+
 @pytest.mark.parametrize("reduction", REDUCTIONS)
 def test_cross_entropy_all_ignored(rng, reduction):
     x = rng.standard_normal((3, 4)).astype(np.float32)

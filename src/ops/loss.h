@@ -24,26 +24,26 @@ enum class Reduction : uint8_t { None, Mean, Sum, BatchMean };
 // ---- classification (loss_classification.cpp) --------------------------------------
 
 // Class-index targets. input (N, C, d...) float, target (N, d...) int64,
-// weight (C,). Returns the loss (shape (N, d...) for None, else 0-d), the
-// log-sum-exp of each sample's scores (N·d..., float, saved for backward) and
-// the total weight of non-ignored targets (the Mean denominator).
+// weight (C,). Returns the loss (shape (N, d...) for None, else 0-d), each
+// sample's score stats (M, 2): the max score and log Σ exp(x - max), saved for
+// backward; and the total weight of non-ignored targets (the Mean denominator).
 std::tuple<Tensor, Tensor, double> cross_entropy_forward(const Tensor& input, const Tensor& target,
                                                         const std::optional<Tensor>& weight, int64_t ignore_index,
                                                         Reduction reduction, double label_smoothing);
 // grad (N, d...) for None else 0-d  ->  grad_input (N, C, d...).
 Tensor cross_entropy_backward(const Tensor& grad, const Tensor& input, const Tensor& target,
-                              const std::optional<Tensor>& weight, const Tensor& lse, double total_weight,
+                              const std::optional<Tensor>& weight, const Tensor& stats, double total_weight,
                               int64_t ignore_index, Reduction reduction, double label_smoothing);
 
 // Class-probability targets: target has input's shape and dtype. Returns the
-// loss and the per-sample log-sum-exp.
+// loss and the per-sample stats as above.
 std::pair<Tensor, Tensor> cross_entropy_prob_forward(const Tensor& input, const Tensor& target,
                                                      const std::optional<Tensor>& weight, Reduction reduction,
                                                      double label_smoothing);
 // -> (grad_input, grad_target); grad_target is computed only if asked for.
 std::pair<Tensor, std::optional<Tensor>> cross_entropy_prob_backward(
     const Tensor& grad, const Tensor& input, const Tensor& target, const std::optional<Tensor>& weight,
-    const Tensor& lse, Reduction reduction, double label_smoothing, bool need_target_grad);
+    const Tensor& stats, Reduction reduction, double label_smoothing, bool need_target_grad);
 
 // input (N, C, d...) of log-probabilities, target (N, d...) int64.
 // Returns the loss and the total weight of non-ignored targets.

@@ -1,9 +1,11 @@
 // Classification losses over class scores laid out (N, C, d...): cross
 // entropy with class-index or class-probability targets, and negative log
 // likelihood. Cross entropy fuses the log-softmax: forward finds each
-// sample's log-sum-exp with the max subtracted first (no overflow for large
-// scores) and keeps it, so backward rebuilds softmax = exp(x - lse) in one
-// pass without storing the (N, C) probabilities.
+// sample's max score mx and ls = log Σ exp(x - mx) (the max subtracted first,
+// so large scores never overflow) and keeps both as the sample's "stats";
+// -log p_c is then (mx - x_c) + ls, which keeps its precision when the scores
+// are large and the loss small, and backward rebuilds softmax =
+// exp((x - mx) - ls) in one pass without storing the (N, C) probabilities.
 //
 // A "sample" m is one (n, d...) position, M = N·d... of them; its C scores sit
 // `inner` = d1·d2·... elements apart. Label smoothing ε mixes the one-hot
@@ -13,6 +15,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "dispatch.h"
 #include "ops/loss.h"
@@ -89,14 +92,39 @@ void check_label_smoothing(double eps, const char* op) {
   if (!(eps >= 0.0 && eps <= 1.0)) fail<ValueError>("[", op, "] label_smoothing must be in [0, 1], got ", eps);
 }
 
-// log Σ_c exp(x_c) for C scores `stride` apart, the max subtracted first.
+// One sample's (mx, ls) for C scores `stride` apart. Contiguous scores
+// (stride 1) go through `scratch` (C elements) so that exp runs vectorised.
 template <class T>
-T log_sum_exp(const T* x, int64_t C, int64_t stride) {
+void score_stats(const T* x, int64_t C, int64_t stride, T* scratch, T* stats) {
   T mx = -std::numeric_limits<T>::infinity();
   for (int64_t c = 0; c < C; ++c) mx = std::max(mx, x[c * stride]);
   double s = 0;
-  for (int64_t c = 0; c < C; ++c) s += std::exp(x[c * stride] - mx);
-  return mx + static_cast<T>(std::log(s));
+  if (stride == 1) {
+    for (int64_t c = 0; c < C; ++c) scratch[c] = x[c] - mx;
+    exp_inplace(scratch, C);
+    for (int64_t c = 0; c < C; ++c) s += scratch[c];
+  } else {
+    for (int64_t c = 0; c < C; ++c) s += std::exp(x[c * stride] - mx);
+  }
+  stats[0] = mx;
+  stats[1] = static_cast<T>(std::log(s));
+}
+
+// out[c] = exp((x_c - mx) - ls) = softmax, for C scores `stride` apart.
+template <class T>
+void softmax_of(const T* x, int64_t C, int64_t stride, const T* stats, T* out) {
+  for (int64_t c = 0; c < C; ++c) out[c * stride] = (x[c * stride] - stats[0]) - stats[1];
+  if (stride == 1) {
+    exp_inplace(out, C);
+  } else {
+    for (int64_t c = 0; c < C; ++c) out[c * stride] = std::exp(out[c * stride]);
+  }
+}
+
+void check_stats(const Tensor& stats, const Tensor& input, int64_t M, const char* op) {
+  if (stats.shape() != Shape{M, 2} || stats.dtype() != input.dtype())
+    fail<ValueError>("[", op, "] stats must be a ", dtype_name(input.dtype()), " tensor of shape (", M,
+                     ", 2), got ", dtype_name(stats.dtype()), " ", shape_str(stats.shape()));
 }
 
 // Σ w[target] over non-ignored samples (their count when unweighted).
@@ -146,7 +174,7 @@ void check_grad(const Tensor& grad, const Tensor& input, const Shape& want, Redu
 
 // ---- cross entropy, class-index targets ------------------------------------------------
 
-// input (N, C, d...), target (N, d...), weight (C,) -> loss, lse (M,), Σ w[target]
+// input (N, C, d...), target (N, d...), weight (C,) -> loss, stats (M, 2), Σ w[target]
 std::tuple<Tensor, Tensor, double> cross_entropy_forward(const Tensor& input, const Tensor& target,
                                                         const std::optional<Tensor>& weight, int64_t ignore_index,
                                                         Reduction reduction, double label_smoothing) {
@@ -156,7 +184,7 @@ std::tuple<Tensor, Tensor, double> cross_entropy_forward(const Tensor& input, co
   const Tensor x_t = input.contiguous(), y_t = target.contiguous();
   const int64_t M = L.samples();
   Tensor losses = Tensor::empty(target.shape(), input.dtype());
-  Tensor lse = Tensor::empty({M}, input.dtype());
+  Tensor stats = Tensor::empty({M, 2}, input.dtype());
   double total = 0;
   dispatch_float(input.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
@@ -165,23 +193,24 @@ std::tuple<Tensor, Tensor, double> cross_entropy_forward(const Tensor& input, co
     const Tensor w_keep = weight ? weight->contiguous() : Tensor();
     const T* w = weight ? w_keep.data<T>() : nullptr;
     T* out = losses.data<T>();
-    T* lse_out = lse.data<T>();
+    T* st = stats.data<T>();
     const T eps = static_cast<T>(label_smoothing);
     const int64_t C = L.C, stride = L.inner;
     parallel_for(0, M, L.grain(), [&](int64_t m0, int64_t m1) {
+      std::vector<T> scratch(stride == 1 ? C : 0);
       for (int64_t m = m0; m < m1; ++m) {
         const T* r = x + L.offset(m);
-        const T l = log_sum_exp(r, C, stride);
-        lse_out[m] = l;
+        T* sm = st + 2 * m;
+        score_stats(r, C, stride, scratch.data(), sm);
         if (y[m] == ignore_index) {
           out[m] = T(0);
           continue;
         }
         const T wy = w ? w[y[m]] : T(1);
-        T loss = wy * (l - r[y[m] * stride]);
+        T loss = wy * ((sm[0] - r[y[m] * stride]) + sm[1]);
         if (eps > T(0)) {
           T smooth = 0;  // Σ_c w_c · (-log p_c)
-          for (int64_t c = 0; c < C; ++c) smooth += (w ? w[c] : T(1)) * (l - r[c * stride]);
+          for (int64_t c = 0; c < C; ++c) smooth += (w ? w[c] : T(1)) * ((sm[0] - r[c * stride]) + sm[1]);
           loss = (T(1) - eps) * loss + eps / static_cast<T>(C) * smooth;
         }
         out[m] = loss;
@@ -189,29 +218,27 @@ std::tuple<Tensor, Tensor, double> cross_entropy_forward(const Tensor& input, co
     });
     total = total_target_weight(y, M, w, ignore_index);
   });
-  return {finish(losses, total, reduction), lse, total};
+  return {finish(losses, total, reduction), stats, total};
 }
 
 // grad_input[m, c] = s_m · ((1-ε) w_y (p_c - [c = y]) + ε/C (W p_c - w_c)),
 // p = softmax, W = Σ w; zero for ignored samples.
 Tensor cross_entropy_backward(const Tensor& grad, const Tensor& input, const Tensor& target,
-                              const std::optional<Tensor>& weight, const Tensor& lse, double total_weight,
+                              const std::optional<Tensor>& weight, const Tensor& stats, double total_weight,
                               int64_t ignore_index, Reduction reduction, double label_smoothing) {
   const char* op = "cross_entropy_backward";
   check_label_smoothing(label_smoothing, op);
   const ClassLayout L = check_class_target(input, target, weight, ignore_index, op);
   check_grad(grad, input, target.shape(), reduction, op);
   const int64_t M = L.samples();
-  if (lse.numel() != M || lse.dtype() != input.dtype())
-    fail<ValueError>("[", op, "] lse must hold one ", dtype_name(input.dtype()), " per sample (", M, "), got ",
-                     shape_str(lse.shape()));
-  const Tensor x_t = input.contiguous(), y_t = target.contiguous(), lse_t = lse.contiguous();
+  check_stats(stats, input, M, op);
+  const Tensor x_t = input.contiguous(), y_t = target.contiguous(), st_t = stats.contiguous();
   Tensor grad_input = Tensor::empty(input.shape(), input.dtype());
   dispatch_float(input.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     const T* x = x_t.data<T>();
     const int64_t* y = y_t.data<int64_t>();
-    const T* l = lse_t.data<T>();
+    const T* st = st_t.data<T>();
     const Tensor w_keep = weight ? weight->contiguous() : Tensor();
     const T* w = weight ? w_keep.data<T>() : nullptr;
     T W = static_cast<T>(L.C);
@@ -235,9 +262,14 @@ Tensor cross_entropy_backward(const Tensor& grad, const Tensor& input, const Ten
         const T s = scale(m);
         const T a = s * (T(1) - eps) * (w ? w[y[m]] : T(1));
         const T b = s * eps / static_cast<T>(C);
-        for (int64_t c = 0; c < C; ++c) {
-          const T p = std::exp(r[c * stride] - l[m]);
-          o[c * stride] = a * p + b * (W * p - (w ? w[c] : T(1)));
+        softmax_of(r, C, stride, st + 2 * m, o);
+        if (eps > T(0)) {
+          for (int64_t c = 0; c < C; ++c) {
+            const T p = o[c * stride];
+            o[c * stride] = a * p + b * (W * p - (w ? w[c] : T(1)));
+          }
+        } else {
+          for (int64_t c = 0; c < C; ++c) o[c * stride] *= a;
         }
         o[y[m] * stride] -= a;
       }
@@ -264,7 +296,7 @@ ClassLayout check_prob_target(const Tensor& input, const Tensor& target, const s
 }
 }  // namespace
 
-// loss_m = Σ_c w_c t'_c (lse_m - x_c), t' = (1-ε) t + ε/C; Mean divides by M.
+// loss_m = Σ_c w_c t'_c (-log p_c), t' = (1-ε) t + ε/C; Mean divides by M.
 std::pair<Tensor, Tensor> cross_entropy_prob_forward(const Tensor& input, const Tensor& target,
                                                      const std::optional<Tensor>& weight, Reduction reduction,
                                                      double label_smoothing) {
@@ -274,7 +306,7 @@ std::pair<Tensor, Tensor> cross_entropy_prob_forward(const Tensor& input, const 
   const Tensor x_t = input.contiguous(), t_t = target.contiguous();
   const int64_t M = L.samples();
   Tensor losses = Tensor::empty(sample_shape(input), input.dtype());
-  Tensor lse = Tensor::empty({M}, input.dtype());
+  Tensor stats = Tensor::empty({M, 2}, input.dtype());
   dispatch_float(input.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     const T* x = x_t.data<T>();
@@ -282,39 +314,38 @@ std::pair<Tensor, Tensor> cross_entropy_prob_forward(const Tensor& input, const 
     const Tensor w_keep = weight ? weight->contiguous() : Tensor();
     const T* w = weight ? w_keep.data<T>() : nullptr;
     T* out = losses.data<T>();
-    T* lse_out = lse.data<T>();
+    T* st = stats.data<T>();
     const T keep = T(1) - static_cast<T>(label_smoothing);
     const T spread = static_cast<T>(label_smoothing) / static_cast<T>(L.C);
     const int64_t C = L.C, stride = L.inner;
     parallel_for(0, M, L.grain(), [&](int64_t m0, int64_t m1) {
+      std::vector<T> scratch(stride == 1 ? C : 0);
       for (int64_t m = m0; m < m1; ++m) {
         const T* r = x + L.offset(m);
         const T* tr = t + L.offset(m);
-        const T l = log_sum_exp(r, C, stride);
-        lse_out[m] = l;
+        T* sm = st + 2 * m;
+        score_stats(r, C, stride, scratch.data(), sm);
         T loss = 0;
         for (int64_t c = 0; c < C; ++c)
-          loss += (w ? w[c] : T(1)) * (keep * tr[c * stride] + spread) * (l - r[c * stride]);
+          loss += (w ? w[c] : T(1)) * (keep * tr[c * stride] + spread) * ((sm[0] - r[c * stride]) + sm[1]);
         out[m] = loss;
       }
     });
   });
-  return {finish(losses, static_cast<double>(M), reduction), lse};
+  return {finish(losses, static_cast<double>(M), reduction), stats};
 }
 
-// grad_input_c = s (p_c Σ_k w_k t'_k - w_c t'_c); grad_target_c = s (1-ε) w_c (lse - x_c).
+// grad_input_c = s (p_c Σ_k w_k t'_k - w_c t'_c); grad_target_c = s (1-ε) w_c (-log p_c).
 std::pair<Tensor, std::optional<Tensor>> cross_entropy_prob_backward(
     const Tensor& grad, const Tensor& input, const Tensor& target, const std::optional<Tensor>& weight,
-    const Tensor& lse, Reduction reduction, double label_smoothing, bool need_target_grad) {
+    const Tensor& stats, Reduction reduction, double label_smoothing, bool need_target_grad) {
   const char* op = "cross_entropy_backward";
   check_label_smoothing(label_smoothing, op);
   const ClassLayout L = check_prob_target(input, target, weight, op);
   check_grad(grad, input, sample_shape(input), reduction, op);
   const int64_t M = L.samples();
-  if (lse.numel() != M || lse.dtype() != input.dtype())
-    fail<ValueError>("[", op, "] lse must hold one ", dtype_name(input.dtype()), " per sample (", M, "), got ",
-                     shape_str(lse.shape()));
-  const Tensor x_t = input.contiguous(), t_t = target.contiguous(), lse_t = lse.contiguous();
+  check_stats(stats, input, M, op);
+  const Tensor x_t = input.contiguous(), t_t = target.contiguous(), st_t = stats.contiguous();
   Tensor grad_input = Tensor::empty(input.shape(), input.dtype());
   std::optional<Tensor> grad_target;
   if (need_target_grad) grad_target = Tensor::empty(input.shape(), input.dtype());
@@ -322,7 +353,7 @@ std::pair<Tensor, std::optional<Tensor>> cross_entropy_prob_backward(
     using T = decltype(tag);
     const T* x = x_t.data<T>();
     const T* t = t_t.data<T>();
-    const T* l = lse_t.data<T>();
+    const T* st = st_t.data<T>();
     const Tensor w_keep = weight ? weight->contiguous() : Tensor();
     const T* w = weight ? w_keep.data<T>() : nullptr;
     Tensor g_keep;
@@ -338,13 +369,15 @@ std::pair<Tensor, std::optional<Tensor>> cross_entropy_prob_backward(
         const T* r = x + off;
         const T* tr = t + off;
         const T s = scale(m);
+        const T* sm = st + 2 * m;
         T mass = 0;  // Σ_k w_k t'_k
         for (int64_t c = 0; c < C; ++c) mass += (w ? w[c] : T(1)) * (keep * tr[c * stride] + spread);
+        T* o = gi + off;
+        softmax_of(r, C, stride, sm, o);
         for (int64_t c = 0; c < C; ++c) {
           const T wc = w ? w[c] : T(1);
-          const T p = std::exp(r[c * stride] - l[m]);
-          gi[off + c * stride] = s * (p * mass - wc * (keep * tr[c * stride] + spread));
-          if (gt) gt[off + c * stride] = s * keep * wc * (l[m] - r[c * stride]);
+          o[c * stride] = s * (o[c * stride] * mass - wc * (keep * tr[c * stride] + spread));
+          if (gt) gt[off + c * stride] = s * keep * wc * ((sm[0] - r[c * stride]) + sm[1]);
         }
       }
     });

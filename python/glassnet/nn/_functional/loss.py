@@ -70,13 +70,13 @@ def _check_weight_no_grad(op, **weights):
 
 
 class CrossEntropy(Function):
-    """Class-index targets; forward keeps each sample's log-sum-exp for backward."""
+    """Class-index targets; forward keeps each sample's max and log-sum-exp for backward."""
 
     @staticmethod
     def forward(ctx, input, target, weight, ignore_index, reduction, label_smoothing):
-        loss, lse, total = _C.cross_entropy_forward(input._impl, target._impl, weight, ignore_index, reduction,
+        loss, stats, total = _C.cross_entropy_forward(input._impl, target._impl, weight, ignore_index, reduction,
                                                     label_smoothing)
-        ctx.args = (input._impl, target._impl, weight, lse, total, ignore_index, reduction, label_smoothing)
+        ctx.args = (input._impl, target._impl, weight, stats, total, ignore_index, reduction, label_smoothing)
         return Tensor._wrap(loss)
 
     @staticmethod
@@ -90,8 +90,8 @@ class CrossEntropyProb(Function):
 
     @staticmethod
     def forward(ctx, input, target, weight, reduction, label_smoothing):
-        loss, lse = _C.cross_entropy_prob_forward(input._impl, target._impl, weight, reduction, label_smoothing)
-        ctx.args = (input._impl, target._impl, weight, lse, reduction, label_smoothing)
+        loss, stats = _C.cross_entropy_prob_forward(input._impl, target._impl, weight, reduction, label_smoothing)
+        ctx.args = (input._impl, target._impl, weight, stats, reduction, label_smoothing)
         return Tensor._wrap(loss)
 
     @staticmethod
