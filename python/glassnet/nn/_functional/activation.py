@@ -9,6 +9,8 @@ import warnings
 
 from ... import _C
 from ..._ops import elementwise as E
+from ..._ops import index as _index
+from ..._ops import reduce as _reduce
 from ..._tensor import Tensor
 
 __all__ = ["relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "selu_", "gelu", "silu",
@@ -116,25 +118,17 @@ def _implicit_dim(name, ndim, stacklevel):
 
 
 def softmax(input, dim=None, _stacklevel=3, dtype=None):
-    from ..._ops import reduce
-
     _check(input, "softmax")
     if dim is None:
         dim = _implicit_dim("softmax", input.ndim, _stacklevel)
-    if dtype is not None:
-        input = input.to(dtype)
-    return reduce.softmax(input, dim)
+    return _reduce.softmax(input, dim, dtype)
 
 
 def log_softmax(input, dim=None, _stacklevel=3, dtype=None):
-    from ..._ops import reduce
-
     _check(input, "log_softmax")
     if dim is None:
         dim = _implicit_dim("log_softmax", input.ndim, _stacklevel)
-    if dtype is not None:
-        input = input.to(dtype)
-    return reduce.log_softmax(input, dim)
+    return _reduce.log_softmax(input, dim, dtype)
 
 
 def normalize(input, p=2.0, dim=1, eps=1e-12, out=None):
@@ -174,6 +168,4 @@ def _broadcast_shape(a, b):
 
 
 def one_hot(tensor, num_classes=-1):
-    from ..._ops import index
-
-    return index.one_hot(tensor, num_classes)
+    return _index.one_hot(tensor, num_classes)
