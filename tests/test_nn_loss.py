@@ -446,6 +446,10 @@ def test_bad_arguments():
         F.binary_cross_entropy(gn.full((2,), 1.5), gn.zeros(2))
     with pytest.raises(RuntimeError, match="between 0 and 1"):
         F.binary_cross_entropy(gn.full((2,), 0.5), gn.full((2,), -0.5))
+    with pytest.raises(ValueError, match="ignore_index"):
+        F.cross_entropy(x, gn.zeros(3, 4), ignore_index=1)
+    with pytest.raises(RuntimeError, match="weight"):
+        F.nll_loss(x, y, weight=gn.ones(4, requires_grad=True))
     with pytest.raises(ValueError, match="0-d"):
         F.cross_entropy(gn.tensor(1.0), gn.tensor(0))
 
@@ -465,3 +469,15 @@ def test_double_backward_is_refused():
     loss = F.cross_entropy(x, gn.tensor([2]))
     with pytest.raises(RuntimeError, match="double backward"):
         gn.autograd.grad(loss, x, create_graph=True)
+
+
+@pytest.mark.parametrize("name", ["mse", "bce", "bce_logits", "kl", "ce_prob"])
+def test_gradient_for_the_target_alone(rng, name):
+    x = rng.uniform(0.1, 0.9, size=(3, 4))
+    t = rng.uniform(0.1, 0.9, size=(3, 4))
+    fns = {"mse": (F.mse_loss, TF.mse_loss),
+           "bce": (F.binary_cross_entropy, TF.binary_cross_entropy),
+           "bce_logits": (F.binary_cross_entropy_with_logits, TF.binary_cross_entropy_with_logits),
+           "kl": (lambda a, b: F.kl_div(a, b, reduction="sum"), lambda a, b: TF.kl_div(a, b, reduction="sum")),
+           "ce_prob": (F.cross_entropy, TF.cross_entropy)}
+    check(*fns[name], [(x, False), (t, True)], np.float64)

@@ -131,6 +131,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
     if not target.dtype.is_floating_point:
         raise TypeError(f"[cross_entropy] expected an int64 target of class indices or a float target of class "
                         f"probabilities, got {target.dtype}")
+    if ignore_index >= 0:
+        raise ValueError(f"[cross_entropy] ignore_index ({ignore_index}) is not supported for a probability target")
     dtype = _float_dtype("cross_entropy", input, target)
     return CrossEntropyProb.apply(input.to(dtype), target.to(dtype), weight, r, float(label_smoothing))
 
