@@ -481,3 +481,28 @@ def test_gradient_for_the_target_alone(rng, name):
            "kl": (lambda a, b: F.kl_div(a, b, reduction="sum"), lambda a, b: TF.kl_div(a, b, reduction="sum")),
            "ce_prob": (F.cross_entropy, TF.cross_entropy)}
     check(*fns[name], [(x, False), (t, True)], np.float64)
+
+
+def test_large_inputs_split_over_threads_match_torch_and_each_other(rng):
+    # Sizes past the kernels' per-thread grains and the 4096-element sum
+    # blocks; the result must not depend on the thread count.
+    x = rng.standard_normal((3000, 7))
+    y = rng.integers(0, 7, size=3000)
+    a, b = rng.standard_normal((2, 200, 100))
+    for r in REDUCTIONS:
+        check(lambda s, t: F.cross_entropy(s, t, reduction=r, label_smoothing=0.1),
+              lambda s, t: TF.cross_entropy(s, t, reduction=r, label_smoothing=0.1), [(x, True), (y, False)],
+              np.float64)
+        check(lambda s, t: F.mse_loss(s, t, reduction=r), lambda s, t: TF.mse_loss(s, t, reduction=r),
+              [(a, True), (b, True)], np.float64)
+    threads = gn.get_num_threads()
+    try:
+        results = []
+        for n in (1, 4):
+            gn.set_num_threads(n)
+            xs = gn.tensor(x.astype(np.float32))
+            results.append((F.cross_entropy(xs, gn.tensor(y)).item(),
+                            F.mse_loss(gn.tensor(a.astype(np.float32)), gn.tensor(b.astype(np.float32))).item()))
+        assert results[0] == results[1]
+    finally:
+        gn.set_num_threads(threads)
