@@ -50,13 +50,10 @@ def _float_dtype(op, *tensors):
     raise TypeError(f"[{op}] expected floating point inputs, got {', '.join(str(k) for k in kinds)}")
 
 
-def _no_double_backward(op, grad):
+def _no_double_backward(op):
+    """The backward kernels are not themselves differentiable: refuse create_graph."""
     if state.grad_enabled:
         raise RuntimeError(f"[{op}] double backward (create_graph=True) is not supported for this loss")
-
-
-def _impl(t):
-    return None if t is None else t._impl
 
 
 def _check_weight_no_grad(op, **weights):
@@ -81,7 +78,7 @@ class CrossEntropy(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        _no_double_backward("cross_entropy", grad)
+        _no_double_backward("cross_entropy")
         return Tensor._wrap(_C.cross_entropy_backward(grad._impl, *ctx.args)), None
 
 
@@ -96,7 +93,7 @@ class CrossEntropyProb(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        _no_double_backward("cross_entropy", grad)
+        _no_double_backward("cross_entropy")
         grad_input, grad_target = _C.cross_entropy_prob_backward(grad._impl, *ctx.args, ctx.needs_input_grad[1])
         return Tensor._wrap(grad_input), (Tensor._wrap(grad_target) if grad_target is not None else None)
 
@@ -110,7 +107,7 @@ class NllLoss(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        _no_double_backward("nll_loss", grad)
+        _no_double_backward("nll_loss")
         return Tensor._wrap(_C.nll_loss_backward(grad._impl, *ctx.args)), None
 
 
@@ -164,7 +161,7 @@ class PointwiseLoss(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        _no_double_backward(ctx.kind.name + "_loss", grad)
+        _no_double_backward(ctx.kind.name + "_loss")
         grad_input = Tensor._wrap(_C.pointwise_loss_backward(ctx.kind, grad._impl, *ctx.args))
         return (grad_input if ctx.needs_input_grad[0] else None,
                 -grad_input if ctx.needs_input_grad[1] else None)
@@ -223,7 +220,7 @@ class BinaryCrossEntropy(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        _no_double_backward("binary_cross_entropy", grad)
+        _no_double_backward("binary_cross_entropy")
         gi, gt = _C.binary_cross_entropy_backward(grad._impl, *ctx.args, ctx.needs_input_grad[0],
                                                   ctx.needs_input_grad[1])
         return _wrap_opt(gi), _wrap_opt(gt)
@@ -237,7 +234,7 @@ class BinaryCrossEntropyWithLogits(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        _no_double_backward("binary_cross_entropy_with_logits", grad)
+        _no_double_backward("binary_cross_entropy_with_logits")
         gi, gt = _C.binary_cross_entropy_with_logits_backward(grad._impl, *ctx.args, ctx.needs_input_grad[0],
                                                               ctx.needs_input_grad[1])
         return _wrap_opt(gi), _wrap_opt(gt)
@@ -291,7 +288,7 @@ class KlDiv(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        _no_double_backward("kl_div", grad)
+        _no_double_backward("kl_div")
         gi, gt = _C.kl_div_backward(grad._impl, *ctx.args, ctx.needs_input_grad[0], ctx.needs_input_grad[1])
         return _wrap_opt(gi), _wrap_opt(gt)
 
