@@ -95,12 +95,20 @@ def test_inplace_writes_into_the_input(rng, name, kw):
     np.testing.assert_allclose(view.numpy(), expected[1:], rtol=1e-6, atol=1e-7)
 
 
-def test_inplace_on_a_tensor_autograd_tracks_raises():
+def test_inplace_on_tensors_autograd_tracks():
     x = gn.tensor([-1.0, 2.0], requires_grad=True)
     with pytest.raises(RuntimeError, match="leaf"):
         F.relu(x, inplace=True)
-    with pytest.raises(RuntimeError, match="in-place"):
-        F.elu(x * 2, inplace=True)
+    # Inside a graph (a layer's output): the value and gradient torch gives,
+    # computed out of place so no saved tensor can be overwritten.
+    h = x * 2
+    out = F.elu(h, inplace=True, alpha=0.5)
+    out.backward(gn.tensor([1.0, 1.0]))
+    t = torch.tensor([-1.0, 2.0], requires_grad=True)
+    TF.elu(t * 2, inplace=True, alpha=0.5).backward(torch.tensor([1.0, 1.0]))
+    np.testing.assert_allclose(out.detach().numpy(), TF.elu(torch.tensor([-2.0, 4.0]), alpha=0.5).numpy(), rtol=1e-6)
+    np.testing.assert_allclose(x.grad.numpy(), t.grad.numpy(), rtol=1e-6)
+    np.testing.assert_array_equal(h.detach().numpy(), [-2.0, 4.0])
     with gn.no_grad():  # allowed, as in torch, while grad is off
         F.relu(x, inplace=True)
     np.testing.assert_array_equal(x.detach().numpy(), [0.0, 2.0])

@@ -2,9 +2,14 @@
 
 The elementwise ones reuse the C++ unary kernels (forward and backward) of
 glassnet._ops.elementwise; softmax, log_softmax and one_hot forward to the
-reduction and index ops. `inplace=True` writes the result into the input, as
-torch does, for tensors that autograd is not tracking (a leaf that requires
-grad, or a tensor inside a graph, raises instead)."""
+reduction and index ops.
+
+`inplace=True` writes the result into the input and returns it, as torch
+does, for tensors autograd is not tracking; a leaf that requires grad raises,
+as in torch. A tensor inside a graph (nn.ReLU(inplace=True) after a layer)
+gets the result out of place instead: glassnet keeps no version counters, so
+overwriting memory that an earlier node saved for its backward could not be
+detected, and the value returned, which layers use, is the same."""
 import warnings
 
 from ... import _C
@@ -12,6 +17,7 @@ from ..._ops import elementwise as E
 from ..._ops import index as _index
 from ..._ops import reduce as _reduce
 from ..._tensor import Tensor
+from ...autograd.grad_mode import state
 
 __all__ = ["relu", "relu_", "relu6", "leaky_relu", "leaky_relu_", "elu", "elu_", "selu", "selu_", "gelu", "silu",
            "softplus", "sigmoid", "tanh", "hardtanh", "hardtanh_", "softmax", "log_softmax", "normalize",
@@ -26,11 +32,14 @@ def _check(x, op):
 
 
 def _apply(x, op, name, inplace, p0=0.0, p1=0.0):
-    """op(x), out of place through autograd, or written into x."""
+    """op(x), out of place through autograd, or written into x (see the top of the file)."""
     _check(x, name)
+    if inplace and state.grad_enabled and x.requires_grad:
+        if x.grad_fn is None:
+            x._check_inplace(name + "_")  # raises, with torch's message for a leaf
+        inplace = False
     if not inplace:
         return E.Unary.apply(x, op, p0, p1)
-    x._check_inplace(name + "_")
     x._impl.copy_(_C.unary(op, x._impl, p0, p1))
     return x
 
