@@ -186,3 +186,14 @@ def test_dropout_gradcheck_with_fixed_mask(rng):
         return F.dropout(t, 0.4)
 
     assert gn.autograd.gradcheck(fn, (x,))
+
+
+def test_dropout_double_backward(rng):
+    x = gn.tensor(rng.standard_normal((6, 5)), requires_grad=True)
+    y = F.dropout(x, 0.5)
+    (g,) = gn.autograd.grad(y * y, [x], grad_outputs=[gn.ones(6, 5, dtype=gn.float64)], create_graph=True)
+    kept = (y.detach().numpy() != 0)
+    # d/dx (m·x)² = 2·m²·x, and its derivative with respect to x is 2·m².
+    np.testing.assert_allclose(g.detach().numpy(), 2 * kept * 4.0 * x.detach().numpy(), rtol=1e-12)
+    g.backward(gn.ones(6, 5, dtype=gn.float64))
+    np.testing.assert_allclose(x.grad.numpy(), 2 * kept * 4.0, rtol=1e-12)

@@ -100,3 +100,10 @@ def test_embedding_bad_input(rng):
         F.embedding(gn.tensor([1]), w, padding_idx=10)
     with pytest.raises(ValueError, match=r"padding_idx=-11"):
         F.embedding(gn.tensor([1]), w, padding_idx=-11)
+
+
+def test_embedding_refuses_double_backward(rng):
+    w = gn.tensor(rng.standard_normal((5, 3)), requires_grad=True)
+    out = F.embedding(gn.tensor([1, 2]), w)
+    with pytest.raises(RuntimeError, match=r"\[embedding\] differentiating the gradient"):
+        gn.autograd.grad(out, [w], grad_outputs=[gn.ones(2, 3, dtype=gn.float64)], create_graph=True)

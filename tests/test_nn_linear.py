@@ -101,3 +101,19 @@ def test_bilinear_bad_input():
         F.bilinear(gn.zeros(2, 3), gn.zeros(2, 4), gn.zeros(5, 4, 3))
     with pytest.raises(ValueError, match=r"\[bilinear\] expected bias of shape \(5,\)"):
         F.bilinear(gn.zeros(2, 3), gn.zeros(2, 4), gn.zeros(5, 3, 4), gn.zeros(4))
+
+
+def test_linear_double_backward_matches_torch(rng):
+    # create_graph=True: the gradient is built from differentiable ops and can be differentiated again.
+    x, w, b = rand(rng, (3, 4), np.float64), rand(rng, (2, 4), np.float64), rand(rng, (2,), np.float64)
+    gx, gw, gb = (gn.tensor(a, requires_grad=True) for a in (x, w, b))
+    tx, tw, tb = (torch.tensor(a, requires_grad=True) for a in (x, w, b))
+    (g_gx,) = gn.autograd.grad(F.linear(gx, gw, gb).tanh(), [gx], grad_outputs=[gn.ones(3, 2, dtype=gn.float64)],
+                               create_graph=True)
+    (t_gx,) = torch.autograd.grad(TF.linear(tx, tw, tb).tanh(), [tx], grad_outputs=[torch.ones(3, 2, dtype=torch.float64)],
+                                  create_graph=True)
+    np.testing.assert_allclose(g_gx.detach().numpy(), t_gx.detach().numpy(), rtol=1e-12)
+    (g_gx * g_gx).backward(gn.ones(3, 4, dtype=gn.float64))
+    (t_gx * t_gx).backward(torch.ones(3, 4, dtype=torch.float64))
+    np.testing.assert_allclose(gw.grad.numpy(), tw.grad.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(gb.grad.numpy(), tb.grad.numpy(), rtol=1e-10)

@@ -215,3 +215,37 @@ def test_group_norm_bad_input():
         F.group_norm(gn.zeros(4), 1)
     with pytest.raises(ValueError, match=r"num_groups=0"):
         F.group_norm(gn.zeros(2, 4), 0)
+
+
+# ------------------------------------------------------------------ multi-threaded sizes
+@pytest.mark.parametrize("threads", [1, 4])
+def test_norms_at_sizes_that_use_threads(rng, threads):
+    # Large enough that every kernel splits its loops across the pool.
+    before = gn.get_num_threads()
+    gn.set_num_threads(threads)
+    try:
+        x = rand(rng, (32, 48, 12, 12), np.float64, 1.5, 0.5)
+        w, b = rand(rng, (48,), np.float64), rand(rng, (48,), np.float64)
+        rm, rv = rand(rng, (48,), np.float64), rng.uniform(0.5, 2, 48)
+        g_rm, g_rv, t_rm, t_rv = gn.tensor(rm), gn.tensor(rv), torch.tensor(rm), torch.tensor(rv)
+        parity(lambda x, w, b: F.batch_norm(x, g_rm, g_rv, w, b, True),
+               lambda x, w, b: TF.batch_norm(x, t_rm, t_rv, w, b, True), [x, w, b], np.float64, rng)
+        np.testing.assert_allclose(g_rv.numpy(), t_rv.numpy(), rtol=1e-12)
+        parity(lambda x, w, b: F.group_norm(x, 8, w, b), lambda x, w, b: TF.group_norm(x, 8, w, b), [x, w, b],
+               np.float64, rng)
+        x2, w2, b2 = rand(rng, (4096, 96), np.float64), rand(rng, (96,), np.float64), rand(rng, (96,), np.float64)
+        parity(lambda x, w, b: F.batch_norm(x, None, None, w, b, True),
+               lambda x, w, b: TF.batch_norm(x, None, None, w, b, True), [x2, w2, b2], np.float64, rng)
+        parity(lambda x, w, b: F.layer_norm(x, (96,), w, b), lambda x, w, b: TF.layer_norm(x, (96,), w, b),
+               [x2, w2, b2], np.float64, rng)
+    finally:
+        gn.set_num_threads(before)
+
+
+def test_norms_refuse_double_backward(rng):
+    # The fused backward kernels are not themselves differentiable: a clear error, never a silent wrong result.
+    x = gn.tensor(rand(rng, (4, 3), np.float64), requires_grad=True)
+    for fn, name in [(lambda t: F.batch_norm(t, None, None, training=True), "batch_norm"),
+                     (lambda t: F.layer_norm(t, (3,)), "layer_norm"), (lambda t: F.group_norm(t, 1), "group_norm")]:
+        with pytest.raises(RuntimeError, match=rf"\[{name}\] differentiating the gradient"):
+            gn.autograd.grad(fn(x), [x], grad_outputs=[gn.ones(4, 3, dtype=gn.float64)], create_graph=True)

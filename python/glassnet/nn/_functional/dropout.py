@@ -9,6 +9,7 @@ import warnings
 from ... import _C
 from ..._tensor import Tensor
 from ...autograd.function import Function
+from ...autograd.grad_mode import state
 
 __all__ = ["dropout", "dropout1d", "dropout2d", "dropout3d", "feature_dropout"]
 
@@ -26,6 +27,10 @@ class Dropout(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        if state.grad_enabled:
+            # create_graph=True: grad·m as a differentiable product.
+            scale = 0.0 if ctx.p == 1.0 else 1.0 / (1.0 - ctx.p)
+            return grad * (Tensor._wrap(ctx.mask).to(grad.dtype) * scale), None, None
         return Tensor._wrap(_C.dropout_backward(grad._impl, ctx.mask, ctx.p)), None, None
 
 

@@ -5,8 +5,14 @@ padding_idx and optionally dividing by each index's frequency in the batch."""
 from ... import _C
 from ..._tensor import Tensor
 from ...autograd.function import Function
+from ...autograd.grad_mode import state
 
 __all__ = ["embedding"]
+
+
+def _no_double_backward(op):
+    if state.grad_enabled:
+        raise RuntimeError(f"[{op}] differentiating the gradient (create_graph=True) is not supported")
 
 
 class Embedding(Function):
@@ -20,6 +26,7 @@ class Embedding(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        _no_double_backward("embedding")
         grad_weight = _C.embedding_backward(grad._impl, ctx.indices, ctx.num_weights, ctx.padding_idx,
                                             ctx.scale_grad_by_freq)
         return Tensor._wrap(grad_weight), None, None, None

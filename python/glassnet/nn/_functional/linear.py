@@ -7,6 +7,7 @@ through strides, the bias's column sum) backward."""
 from ... import _C
 from ..._tensor import Tensor
 from ...autograd.function import Function
+from ...autograd.grad_mode import state
 
 __all__ = ["linear", "bilinear"]
 
@@ -27,6 +28,12 @@ class Linear(Function):
     def backward(ctx, grad):
         x, weight = ctx.saved_tensors
         need_x, need_w, need_b = ctx.needs_input_grad
+        if state.grad_enabled:
+            # create_graph=True: the same products from differentiable ops, so
+            # the gradients can themselves be differentiated.
+            g2, x2 = grad.reshape(-1, grad.shape[-1]), x.reshape(-1, x.shape[-1])
+            return (grad @ weight if need_x else None, g2.mT @ x2 if need_w else None,
+                    g2.sum(0) if need_b else None)
         grad_x, grad_w, grad_b = _C.linear_backward(grad._impl, x._impl, weight._impl, need_x, need_w, need_b)
         return _wrap(grad_x), _wrap(grad_w), _wrap(grad_b)
 

@@ -7,8 +7,14 @@ import numbers
 from ... import _C
 from ..._tensor import Tensor
 from ...autograd.function import Function
+from ...autograd.grad_mode import state
 
 __all__ = ["batch_norm", "layer_norm", "group_norm"]
+
+
+def _no_double_backward(op):
+    if state.grad_enabled:
+        raise RuntimeError(f"[{op}] differentiating the gradient (create_graph=True) is not supported")
 
 
 def _wrap(impl):
@@ -40,6 +46,7 @@ class BatchNorm(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        _no_double_backward("batch_norm")
         x, weight = ctx.saved_tensors
         mean, rstd = ctx.stats
         need = ctx.needs_input_grad
@@ -75,6 +82,7 @@ class LayerNorm(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        _no_double_backward("layer_norm")
         x, weight = ctx.saved_tensors
         mean, rstd = ctx.stats
         need = ctx.needs_input_grad
@@ -105,6 +113,7 @@ class GroupNorm(Function):
 
     @staticmethod
     def backward(ctx, grad):
+        _no_double_backward("group_norm")
         x, weight = ctx.saved_tensors
         mean, rstd = ctx.stats
         need = ctx.needs_input_grad
