@@ -102,8 +102,32 @@ def test_embedding_bad_input(rng):
         F.embedding(gn.tensor([1]), w, padding_idx=-11)
 
 
-def test_embedding_refuses_double_backward(rng):
-    w = gn.tensor(rng.standard_normal((5, 3)), requires_grad=True)
-    out = F.embedding(gn.tensor([1, 2]), w)
-    with pytest.raises(RuntimeError, match=r"\[embedding\] differentiating the gradient"):
-        gn.autograd.grad(out, [w], grad_outputs=[gn.ones(2, 3, dtype=gn.float64)], create_graph=True)
+@pytest.mark.parametrize("kw", [{}, {"padding_idx": 2}])
+def test_embedding_double_backward(rng, kw):
+    # The weight gradient is linear in the output gradient: differentiating it
+    # with respect to an upstream parameter must match torch.
+    w, idx, s = rng.standard_normal((5, 3)), [[1, 2, 2], [4, 1, 1]], rng.standard_normal((2, 3, 3))
+    results = []
+    for lib, mod in ((gn, F), (torch, TF)):
+        ws, ss = lib.tensor(w, requires_grad=True), lib.tensor(s, requires_grad=True)
+        out = mod.embedding(lib.tensor(idx), ws, **kw) * ss
+        (gw,) = lib.autograd.grad(out, [ws], grad_outputs=[lib.ones(2, 3, 3, dtype=lib.float64)], create_graph=True)
+        (gw * gw).backward(lib.ones(5, 3, dtype=lib.float64))
+        results.append((gw.detach().numpy(), ss.grad.numpy()))
+    for got, want in zip(*results):
+        np.testing.assert_allclose(got, want, rtol=1e-12)
+
+
+def test_embedding_double_backward_with_frequency_scaling(rng):
+    # gw[v] = Σ_{i: idx_i = v} s_i / count(v), so ∂Σ gw²/∂s_i = 2·gw[idx_i] / count(idx_i).
+    # (torch's double backward leaves out the 1/count here, so the reference is the formula.)
+    w, idx, s = rng.standard_normal((5, 3)), np.array([1, 2, 2, 4, 1, 1]), rng.standard_normal((6, 3))
+    ws, ss = gn.tensor(w, requires_grad=True), gn.tensor(s, requires_grad=True)
+    out = F.embedding(gn.tensor(idx), ws, scale_grad_by_freq=True) * ss
+    (gw,) = gn.autograd.grad(out, [ws], grad_outputs=[gn.ones(6, 3, dtype=gn.float64)], create_graph=True)
+    count = np.bincount(idx, minlength=5)
+    expected_gw = np.zeros((5, 3))
+    np.add.at(expected_gw, idx, s / count[idx][:, None])
+    np.testing.assert_allclose(gw.detach().numpy(), expected_gw, rtol=1e-12)
+    (gw * gw).backward(gn.ones(5, 3, dtype=gn.float64))
+    np.testing.assert_allclose(ss.grad.numpy(), 2 * expected_gw[idx] / count[idx][:, None], rtol=1e-12)

@@ -2,17 +2,14 @@
 up by int64 indices. The forward is index_select on the rows; the backward
 scatter-adds the output gradient into a zero weight gradient, leaving out
 padding_idx and optionally dividing by each index's frequency in the batch."""
+import numpy as np
+
 from ... import _C
 from ..._tensor import Tensor
 from ...autograd.function import Function
 from ...autograd.grad_mode import state
 
 __all__ = ["embedding"]
-
-
-def _no_double_backward(op):
-    if state.grad_enabled:
-        raise RuntimeError(f"[{op}] differentiating the gradient (create_graph=True) is not supported")
 
 
 class Embedding(Function):
@@ -26,10 +23,31 @@ class Embedding(Function):
 
     @staticmethod
     def backward(ctx, grad):
-        _no_double_backward("embedding")
+        if state.grad_enabled:
+            return Embedding.composite_backward(ctx, grad), None, None, None
         grad_weight = _C.embedding_backward(grad._impl, ctx.indices, ctx.num_weights, ctx.padding_idx,
                                             ctx.scale_grad_by_freq)
         return Tensor._wrap(grad_weight), None, None, None
+
+    @staticmethod
+    def composite_backward(ctx, grad):
+        """create_graph=True: the same scatter-add from a differentiable op
+        (the gradient is linear in grad, so only grad's own graph matters)."""
+        from ..._creation import tensor, zeros
+        from ..._functions import scatter_add
+
+        idx = np.asarray(Tensor._wrap(ctx.indices).numpy()).reshape(-1)
+        n, D = idx.size, grad.shape[-1]
+        rows = grad.reshape(n, D)
+        if ctx.padding_idx is not None or ctx.scale_grad_by_freq:
+            scale = np.ones(n)
+            if ctx.scale_grad_by_freq:
+                scale /= np.bincount(idx, minlength=ctx.num_weights)[idx]
+            if ctx.padding_idx is not None:
+                scale[idx == ctx.padding_idx] = 0.0
+            rows = rows * tensor(scale.reshape(n, 1), dtype=grad.dtype)
+        index = tensor(np.broadcast_to(idx.reshape(n, 1), (n, D)))
+        return scatter_add(zeros(ctx.num_weights, D, dtype=grad.dtype), 0, index, rows)
 
 
 def embedding(input, weight, padding_idx=None, max_norm=None, norm_type=2.0, scale_grad_by_freq=False, sparse=False):

@@ -12,9 +12,29 @@ from ...autograd.grad_mode import state
 __all__ = ["batch_norm", "layer_norm", "group_norm"]
 
 
-def _no_double_backward(op):
-    if state.grad_enabled:
-        raise RuntimeError(f"[{op}] differentiating the gradient (create_graph=True) is not supported")
+# ---- create_graph=True: the same gradients from differentiable ops ---------------
+# The fused kernels are not themselves differentiable, so when the backward
+# pass must build a graph, each norm writes its gradient out with tensor ops
+# (statistics recomputed from x) and the engine differentiates those.
+
+
+def _normalize(x, dims, eps):
+    """x̂ = (x - mean)·rstd over dims, and rstd (keepdim), from differentiable ops."""
+    xc = x - x.mean(dims, keepdim=True)
+    rstd = ((xc * xc).mean(dims, keepdim=True) + eps).rsqrt()
+    return xc * rstd, rstd
+
+
+def _grad_input(g, xhat, rstd, dims):
+    """rstd·(g - mean(g) - x̂·mean(g·x̂)) over the dims that share a mean and rstd."""
+    return rstd * (g - g.mean(dims, keepdim=True) - xhat * (g * xhat).mean(dims, keepdim=True))
+
+
+def _affine_grads(grad, xhat, dims, need_w, need_b):
+    """Σ grad·x̂ and Σ grad over dims (none: no reduction)."""
+    if not dims:
+        return (grad * xhat if need_w else None), (grad if need_b else None)
+    return ((grad * xhat).sum(dims) if need_w else None), (grad.sum(dims) if need_b else None)
 
 
 def _wrap(impl):
@@ -42,17 +62,34 @@ class BatchNorm(Function):
         ctx.save_for_backward(x, weight)
         ctx.stats = (mean, rstd)
         ctx.training = training
+        ctx.eps = eps
         return Tensor._wrap(out)
 
     @staticmethod
     def backward(ctx, grad):
-        _no_double_backward("batch_norm")
         x, weight = ctx.saved_tensors
         mean, rstd = ctx.stats
         need = ctx.needs_input_grad
+        if state.grad_enabled:
+            return BatchNorm.composite_backward(ctx, grad, x, weight, need) + (None,) * 5
         grads = _C.batch_norm_backward(grad._impl, x._impl, _impl(weight), mean, rstd, ctx.training, need[0], need[1],
                                        need[2])
         return tuple(_wrap(g) for g in grads) + (None,) * 5
+
+    @staticmethod
+    def composite_backward(ctx, grad, x, weight, need):
+        dims = (0,) + tuple(range(2, x.ndim))
+        channel = (1, x.shape[1]) + (1,) * (x.ndim - 2)
+        if ctx.training:
+            xhat, rstd = _normalize(x, dims, ctx.eps)
+        else:  # the running stats are constants
+            mean, rstd = (Tensor._wrap(t).reshape(channel) for t in ctx.stats)
+            xhat = (x - mean) * rstd
+        g = grad * weight.reshape(channel) if weight is not None else grad
+        grad_x = None
+        if need[0]:
+            grad_x = _grad_input(g, xhat, rstd, dims) if ctx.training else g * rstd
+        return (grad_x,) + _affine_grads(grad, xhat, dims, need[1], need[2])
 
 
 def batch_norm(input, running_mean, running_var, weight=None, bias=None, training=False, momentum=0.1, eps=1e-5):
@@ -78,14 +115,21 @@ class LayerNorm(Function):
         ctx.save_for_backward(x, weight)
         ctx.stats = (mean, rstd)
         ctx.normalized_shape = normalized_shape
+        ctx.eps = eps
         return Tensor._wrap(out)
 
     @staticmethod
     def backward(ctx, grad):
-        _no_double_backward("layer_norm")
         x, weight = ctx.saved_tensors
         mean, rstd = ctx.stats
         need = ctx.needs_input_grad
+        if state.grad_enabled:
+            k = len(ctx.normalized_shape)
+            dims = tuple(range(x.ndim - k, x.ndim))
+            xhat, r = _normalize(x, dims, ctx.eps)
+            g = grad * weight if weight is not None else grad
+            grad_x = _grad_input(g, xhat, r, dims) if need[0] else None
+            return (grad_x,) + _affine_grads(grad, xhat, tuple(range(x.ndim - k)), need[1], need[2]) + (None, None)
         grads = _C.layer_norm_backward(grad._impl, x._impl, ctx.normalized_shape, _impl(weight), mean, rstd, need[0],
                                        need[1], need[2])
         return tuple(_wrap(g) for g in grads) + (None, None)
@@ -109,14 +153,23 @@ class GroupNorm(Function):
         ctx.save_for_backward(x, weight)
         ctx.stats = (mean, rstd)
         ctx.num_groups = num_groups
+        ctx.eps = eps
         return Tensor._wrap(out)
 
     @staticmethod
     def backward(ctx, grad):
-        _no_double_backward("group_norm")
         x, weight = ctx.saved_tensors
         mean, rstd = ctx.stats
         need = ctx.needs_input_grad
+        if state.grad_enabled:
+            N, C = x.shape[0], x.shape[1]
+            grouped = (N, ctx.num_groups, -1)
+            xhat_g, r = _normalize(x.reshape(grouped), (2,), ctx.eps)
+            xhat = xhat_g.reshape(x.shape)
+            g = grad * weight.reshape((1, C) + (1,) * (x.ndim - 2)) if weight is not None else grad
+            grad_x = _grad_input(g.reshape(grouped), xhat_g, r, (2,)).reshape(x.shape) if need[0] else None
+            dims = (0,) + tuple(range(2, x.ndim))
+            return (grad_x,) + _affine_grads(grad, xhat, dims, need[1], need[2]) + (None, None)
         grads = _C.group_norm_backward(grad._impl, x._impl, ctx.num_groups, _impl(weight), mean, rstd, need[0],
                                        need[1], need[2])
         return tuple(_wrap(g) for g in grads) + (None, None)
