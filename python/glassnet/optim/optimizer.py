@@ -221,7 +221,7 @@ class Optimizer:
                 value = value.item()
             return Tensor._wrap(_C.full([], float(np.asarray(value).reshape(())), _C.DType.float32, _CPU))
         if isinstance(value, np.ndarray):
-            value = Tensor._wrap(_C.from_numpy(np.ascontiguousarray(value)))
+            value = Tensor._wrap(_C.from_numpy(np.array(value, order="C")))  # keeps 0-d arrays 0-d
         if isinstance(value, Tensor):
             impl = value._impl
             if tuple(impl.shape) != tuple(p._impl.shape):
