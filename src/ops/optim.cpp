@@ -11,6 +11,7 @@
 
 #include <cmath>
 #include <string>
+#include <type_traits>
 
 #include "dispatch.h"
 #include "errors.h"
@@ -108,9 +109,28 @@ class Workspace {
   Tensor work_;
 };
 
+// Calls f(std::bool_constant<flags>...) with each runtime flag turned into a
+// compile-time constant, so every combination of options gets its own
+// branch-free loop that the compiler vectorises.
+template <class F>
+void with_static_flags(F&& f) {
+  f();
+}
+template <class F, class... Rest>
+void with_static_flags(F&& f, bool first, Rest... rest) {
+  if (first)
+    with_static_flags([&](auto... flags) { f(std::true_type{}, flags...); }, rest...);
+  else
+    with_static_flags([&](auto... flags) { f(std::false_type{}, flags...); }, rest...);
+}
+
+// Both branches are computed and one selected, which vectorises; the weight
+// is the same for every element.
 template <class T>
 inline T lerp(T a, T b, T w) {
-  return std::abs(w) < T(0.5) ? a + w * (b - a) : b - (b - a) * (T(1) - w);
+  const T small = a + w * (b - a);
+  const T large = b - (b - a) * (T(1) - w);
+  return std::abs(w) < T(0.5) ? small : large;
 }
 
 // torch.maximum: NaN in either operand wins.
@@ -129,18 +149,29 @@ struct SgdScalars {
 
 // p, g, buf: [n]. buf is unused without momentum.
 template <class T>
-void sgd_kernel(T* p, const T* g, T* buf, bool fresh, int64_t n, const SgdScalars<T>& s) {
-  parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) {
-      T d = s.maximize ? -g[i] : g[i];
-      if (s.decay) d = d + s.weight_decay * p[i];
-      if (s.use_momentum) {
-        buf[i] = fresh ? d : buf[i] * s.momentum + s.one_minus_dampening * d;
-        d = s.nesterov ? d + s.momentum * buf[i] : buf[i];
+void sgd_kernel(T* p, const T* g, T* buf, bool fresh, int64_t n, const SgdScalars<T>& scalars) {
+  with_static_flags([&](auto maximize, auto decay, auto use_momentum, auto nesterov, auto fresh_buffer) {
+    parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) {
+      const SgdScalars<T> s = scalars;  // a local copy: stores through T* cannot alias it
+      for (int64_t i = b; i < e; ++i) {
+        T d = g[i];
+        if constexpr (decltype(maximize)::value) d = -d;
+        if constexpr (decltype(decay)::value) d = d + s.weight_decay * p[i];
+        if constexpr (decltype(use_momentum)::value) {
+          if constexpr (decltype(fresh_buffer)::value)
+            buf[i] = d;
+          else
+            buf[i] = buf[i] * s.momentum + s.one_minus_dampening * d;
+          if constexpr (decltype(nesterov)::value)
+            d = d + s.momentum * buf[i];
+          else
+            d = buf[i];
+        }
+        p[i] = p[i] + s.neg_lr * d;
       }
-      p[i] = p[i] + s.neg_lr * d;
-    }
-  });
+    });
+  }, scalars.maximize, scalars.decay, scalars.use_momentum, scalars.use_momentum && scalars.nesterov,
+     scalars.use_momentum && fresh);
 }
 
 // ---- Adam / AdamW -----------------------------------------------------------------
@@ -153,20 +184,24 @@ struct AdamScalars {
 
 // p, g, m (exp_avg), v (exp_avg_sq), vmax (max_exp_avg_sq, amsgrad only): [n]
 template <class T>
-void adam_kernel(T* p, const T* g, T* m, T* v, T* vmax, int64_t n, const AdamScalars<T>& s) {
-  parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) {
-      if (s.decoupled_decay) p[i] = p[i] * s.decay_factor;
-      T d = s.maximize ? -g[i] : g[i];
-      if (s.coupled_decay) d = d + s.weight_decay * p[i];
-      m[i] = lerp(m[i], d, s.one_minus_beta1);
-      v[i] = v[i] * s.beta2 + s.one_minus_beta2 * d * d;
-      T second = v[i];
-      if (s.amsgrad) second = vmax[i] = nan_max(vmax[i], v[i]);
-      const T denom = std::sqrt(second) / s.bias_correction2_sqrt + s.eps;
-      p[i] = p[i] + s.neg_step_size * m[i] / denom;
-    }
-  });
+void adam_kernel(T* p, const T* g, T* m, T* v, T* vmax, int64_t n, const AdamScalars<T>& scalars) {
+  with_static_flags([&](auto maximize, auto coupled_decay, auto decoupled_decay, auto amsgrad) {
+    parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) {
+      const AdamScalars<T> s = scalars;
+      for (int64_t i = b; i < e; ++i) {
+        if constexpr (decltype(decoupled_decay)::value) p[i] = p[i] * s.decay_factor;
+        T d = g[i];
+        if constexpr (decltype(maximize)::value) d = -d;
+        if constexpr (decltype(coupled_decay)::value) d = d + s.weight_decay * p[i];
+        m[i] = lerp(m[i], d, s.one_minus_beta1);
+        v[i] = v[i] * s.beta2 + s.one_minus_beta2 * d * d;
+        T second = v[i];
+        if constexpr (decltype(amsgrad)::value) second = vmax[i] = nan_max(vmax[i], v[i]);
+        const T denom = std::sqrt(second) / s.bias_correction2_sqrt + s.eps;
+        p[i] = p[i] + s.neg_step_size * m[i] / denom;
+      }
+    });
+  }, scalars.maximize, scalars.coupled_decay, scalars.decoupled_decay, scalars.amsgrad);
 }
 
 // ---- RMSprop ------------------------------------------------------------------------
@@ -179,28 +214,32 @@ struct RmspropScalars {
 
 // p, g, sq (square_avg), ga (grad_avg, centred only), buf (momentum only): [n]
 template <class T>
-void rmsprop_kernel(T* p, const T* g, T* sq, T* ga, T* buf, int64_t n, const RmspropScalars<T>& s) {
-  parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) {
-      T d = s.maximize ? -g[i] : g[i];
-      if (s.decay) d = d + s.weight_decay * p[i];
-      sq[i] = sq[i] * s.alpha + s.one_minus_alpha * d * d;
-      T avg;
-      if (s.centered) {
-        ga[i] = lerp(ga[i], d, s.one_minus_alpha);
-        avg = std::sqrt(sq[i] - ga[i] * ga[i]);
-      } else {
-        avg = std::sqrt(sq[i]);
+void rmsprop_kernel(T* p, const T* g, T* sq, T* ga, T* buf, int64_t n, const RmspropScalars<T>& scalars) {
+  with_static_flags([&](auto maximize, auto decay, auto centered, auto use_momentum) {
+    parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) {
+      const RmspropScalars<T> s = scalars;
+      for (int64_t i = b; i < e; ++i) {
+        T d = g[i];
+        if constexpr (decltype(maximize)::value) d = -d;
+        if constexpr (decltype(decay)::value) d = d + s.weight_decay * p[i];
+        sq[i] = sq[i] * s.alpha + s.one_minus_alpha * d * d;
+        T avg;
+        if constexpr (decltype(centered)::value) {
+          ga[i] = lerp(ga[i], d, s.one_minus_alpha);
+          avg = std::sqrt(sq[i] - ga[i] * ga[i]);
+        } else {
+          avg = std::sqrt(sq[i]);
+        }
+        avg = avg + s.eps;
+        if constexpr (decltype(use_momentum)::value) {
+          buf[i] = buf[i] * s.momentum + d / avg;
+          p[i] = p[i] + s.neg_lr * buf[i];
+        } else {
+          p[i] = p[i] + s.neg_lr * d / avg;
+        }
       }
-      avg = avg + s.eps;
-      if (s.use_momentum) {
-        buf[i] = buf[i] * s.momentum + d / avg;
-        p[i] = p[i] + s.neg_lr * buf[i];
-      } else {
-        p[i] = p[i] + s.neg_lr * d / avg;
-      }
-    }
-  });
+    });
+  }, scalars.maximize, scalars.decay, scalars.centered, scalars.use_momentum);
 }
 
 // ---- Adagrad ------------------------------------------------------------------------
@@ -213,16 +252,21 @@ struct AdagradScalars {
 
 // p, g, sum: [n]
 template <class T>
-void adagrad_kernel(T* p, const T* g, T* sum, int64_t n, const AdagradScalars<T>& s) {
-  parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) {
-    for (int64_t i = b; i < e; ++i) {
-      T d = s.maximize ? -g[i] : g[i];
-      if (s.decay) d = d + s.weight_decay * p[i];
-      sum[i] = sum[i] + d * d;
-      p[i] = p[i] + s.neg_clr * d / (std::sqrt(sum[i]) + s.eps);
-    }
-  });
+void adagrad_kernel(T* p, const T* g, T* sum, int64_t n, const AdagradScalars<T>& scalars) {
+  with_static_flags([&](auto maximize, auto decay) {
+    parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) {
+      const AdagradScalars<T> s = scalars;
+      for (int64_t i = b; i < e; ++i) {
+        T d = g[i];
+        if constexpr (decltype(maximize)::value) d = -d;
+        if constexpr (decltype(decay)::value) d = d + s.weight_decay * p[i];
+        sum[i] = sum[i] + d * d;
+        p[i] = p[i] + s.neg_clr * d / (std::sqrt(sum[i]) + s.eps);
+      }
+    });
+  }, scalars.maximize, scalars.decay);
 }
+
 
 }  // namespace
 
