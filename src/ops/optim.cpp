@@ -91,22 +91,30 @@ double advance_step(const Tensor& step) {
 // ---- contiguous working memory ------------------------------------------------
 
 // The kernels index flat arrays. A contiguous tensor is updated where it
-// lives; any other view is updated through a contiguous copy that commit()
-// writes back.
+// lives (no copy of the view is made: this runs per parameter per step);
+// any other view is updated through a contiguous copy that commit() writes
+// back. A null tensor (a buffer the options leave unused) gives nullptr.
 class Workspace {
  public:
-  explicit Workspace(const Tensor& t) : target_(t), work_(t.is_contiguous() ? t : t.contiguous()) {}
+  explicit Workspace(const Tensor* t) : target_(t) {
+    if (t == nullptr) return;
+    if (!t->is_contiguous()) scratch_ = t->contiguous();
+    data_ = scratch_.defined() ? scratch_.raw_data() : t->raw_data();
+  }
   template <class T>
   T* data() const {
-    return work_.data<T>();
+    return static_cast<T*>(data_);
   }
   void commit() {
-    if (!target_.is_contiguous()) copy_(target_, work_);
+    if (target_ == nullptr || !scratch_.defined()) return;
+    Tensor target = *target_;
+    copy_(target, scratch_);
   }
 
  private:
-  Tensor target_;
-  Tensor work_;
+  const Tensor* target_;
+  Tensor scratch_;
+  void* data_ = nullptr;
 };
 
 // Calls f(std::bool_constant<flags>...) with each runtime flag turned into a
@@ -281,18 +289,18 @@ void sgd_step(const TensorList& params, const TensorList& grads, const TensorLis
     check_count(op, "fresh-buffer flags", params.size(), fresh.size());
   }
   for (size_t i = 0; i < params.size(); ++i) {
-    Workspace p(params[i]);
-    const Tensor g = grads[i].contiguous();
-    Workspace buf(use_momentum ? momentum_buffers[i] : params[i]);
+    Workspace p(&params[i]);
+    const Workspace g(&grads[i]);  // read only
+    Workspace buf(use_momentum ? &momentum_buffers[i] : nullptr);
     dispatch_float(params[i].dtype(), op, [&](auto tag) {
       using T = decltype(tag);
       const SgdScalars<T> s{static_cast<T>(-lr), static_cast<T>(momentum), static_cast<T>(1 - dampening),
                             static_cast<T>(weight_decay), use_momentum, nesterov, maximize, weight_decay != 0};
-      sgd_kernel<T>(p.data<T>(), g.data<T>(), use_momentum ? buf.data<T>() : nullptr, use_momentum && fresh[i],
+      sgd_kernel<T>(p.data<T>(), g.data<T>(), buf.data<T>(), use_momentum && fresh[i],
                     params[i].numel(), s);
     });
     p.commit();
-    if (use_momentum) buf.commit();
+    buf.commit();
   }
 }
 
@@ -311,11 +319,11 @@ void adam_step(const TensorList& params, const TensorList& grads, const TensorLi
     const double bias_correction1 = 1 - std::pow(beta1, step);
     const double bias_correction2 = 1 - std::pow(beta2, step);
     const double step_size = lr / bias_correction1;
-    Workspace p(params[i]);
-    const Tensor g = grads[i].contiguous();
-    Workspace m(exp_avgs[i]);
-    Workspace v(exp_avg_sqs[i]);
-    Workspace vmax(amsgrad ? max_exp_avg_sqs[i] : exp_avg_sqs[i]);
+    Workspace p(&params[i]);
+    const Workspace g(&grads[i]);  // read only
+    Workspace m(&exp_avgs[i]);
+    Workspace v(&exp_avg_sqs[i]);
+    Workspace vmax(amsgrad ? &max_exp_avg_sqs[i] : nullptr);
     dispatch_float(params[i].dtype(), op, [&](auto tag) {
       using T = decltype(tag);
       AdamScalars<T> s{};
@@ -331,13 +339,13 @@ void adam_step(const TensorList& params, const TensorList& grads, const TensorLi
       s.coupled_decay = weight_decay != 0 && !decoupled_weight_decay;
       s.amsgrad = amsgrad;
       s.maximize = maximize;
-      adam_kernel<T>(p.data<T>(), g.data<T>(), m.data<T>(), v.data<T>(), amsgrad ? vmax.data<T>() : nullptr,
+      adam_kernel<T>(p.data<T>(), g.data<T>(), m.data<T>(), v.data<T>(), vmax.data<T>(),
                      params[i].numel(), s);
     });
     p.commit();
     m.commit();
     v.commit();
-    if (amsgrad) vmax.commit();
+    vmax.commit();
   }
 }
 
@@ -353,23 +361,23 @@ void rmsprop_step(const TensorList& params, const TensorList& grads, const Tenso
   check_steps(op, params, steps);
   for (size_t i = 0; i < params.size(); ++i) {
     advance_step(steps[i]);  // kept for torch's state layout; RMSprop's update does not read it
-    Workspace p(params[i]);
-    const Tensor g = grads[i].contiguous();
-    Workspace sq(square_avgs[i]);
-    Workspace ga(centered ? grad_avgs[i] : square_avgs[i]);
-    Workspace buf(use_momentum ? momentum_buffers[i] : square_avgs[i]);
+    Workspace p(&params[i]);
+    const Workspace g(&grads[i]);  // read only
+    Workspace sq(&square_avgs[i]);
+    Workspace ga(centered ? &grad_avgs[i] : nullptr);
+    Workspace buf(use_momentum ? &momentum_buffers[i] : nullptr);
     dispatch_float(params[i].dtype(), op, [&](auto tag) {
       using T = decltype(tag);
       const RmspropScalars<T> s{static_cast<T>(weight_decay), static_cast<T>(alpha), static_cast<T>(1 - alpha),
                                 static_cast<T>(eps), static_cast<T>(momentum), static_cast<T>(-lr),
                                 weight_decay != 0, centered, use_momentum, maximize};
-      rmsprop_kernel<T>(p.data<T>(), g.data<T>(), sq.data<T>(), centered ? ga.data<T>() : nullptr,
-                        use_momentum ? buf.data<T>() : nullptr, params[i].numel(), s);
+      rmsprop_kernel<T>(p.data<T>(), g.data<T>(), sq.data<T>(), ga.data<T>(),
+                        buf.data<T>(), params[i].numel(), s);
     });
     p.commit();
     sq.commit();
-    if (centered) ga.commit();
-    if (use_momentum) buf.commit();
+    ga.commit();
+    buf.commit();
   }
 }
 
@@ -383,9 +391,9 @@ void adagrad_step(const TensorList& params, const TensorList& grads, const Tenso
   for (size_t i = 0; i < params.size(); ++i) {
     const double step = advance_step(steps[i]);
     const double clr = lr / (1 + (step - 1) * lr_decay);
-    Workspace p(params[i]);
-    const Tensor g = grads[i].contiguous();
-    Workspace sum(state_sums[i]);
+    Workspace p(&params[i]);
+    const Workspace g(&grads[i]);  // read only
+    Workspace sum(&state_sums[i]);
     dispatch_float(params[i].dtype(), op, [&](auto tag) {
       using T = decltype(tag);
       const AdagradScalars<T> s{static_cast<T>(weight_decay), static_cast<T>(eps), static_cast<T>(-clr),
