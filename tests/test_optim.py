@@ -498,3 +498,38 @@ def test_kernels_reject_bad_lists():
     i = gn.zeros(3, dtype=gn.int64)._impl
     with pytest.raises(TypeError, match=r"\[adagrad_step\] parameter 0 has dtype int64"):
         _C.adagrad_step([i], [i], [i], [gn.zeros(())._impl], 0.1, 0.0, 0.0, 1e-10, False)
+
+
+@pytest.mark.parametrize("name,kw", [("SGD", dict(lr=0.1, momentum=0.9, nesterov=True)), ("Adam", dict(lr=0.01)),
+                                     ("RMSprop", dict(lr=0.01, centered=True, momentum=0.5)),
+                                     ("Adagrad", dict(lr=0.1))])
+def test_large_params_split_across_threads_match_torch(name, kw):
+    """Above the kernels' grain (2^15 elements) the update runs as a parallel-for."""
+    pair = Pair(np.float32, shapes=[(300, 250), (70001,)])
+    g_opt = getattr(optim, name)(pair.gn, **kw)
+    t_opt = torch_opt(name, pair.torch, **kw)
+    threads = gn.get_num_threads()
+    gn.set_num_threads(4)
+    try:
+        for _ in range(3):
+            pair.set_grads()
+            g_opt.step()
+            t_opt.step()
+            pair.check()
+    finally:
+        gn.set_num_threads(threads)
+
+
+def test_kernel_updates_strided_state_buffers_in_place():
+    """State buffers that are views (not made by the optimiser) are written back."""
+    from glassnet import _C
+
+    rng = np.random.default_rng(1)
+    w, g, b = (rng.standard_normal((3, 5)) for _ in range(3))
+    p = gn.tensor(w.T.copy()).transpose(0, 1)
+    buf_base = gn.tensor(b.T.copy())
+    buf = buf_base.transpose(0, 1)
+    _C.sgd_step([p._impl], [gn.tensor(g)._impl], [buf._impl], [False], 0.1, 0.9, 0.25, 0.0, False, False)
+    expected_buf = 0.9 * b + 0.75 * g
+    np.testing.assert_allclose(as_np(buf_base).T, expected_buf, rtol=1e-12)
+    np.testing.assert_allclose(as_np(p), w - 0.1 * expected_buf, rtol=1e-12)
