@@ -533,3 +533,24 @@ def test_kernel_updates_strided_state_buffers_in_place():
     expected_buf = 0.9 * b + 0.75 * g
     np.testing.assert_allclose(as_np(buf_base).T, expected_buf, rtol=1e-12)
     np.testing.assert_allclose(as_np(p), w - 0.1 * expected_buf, rtol=1e-12)
+
+
+@pytest.mark.parametrize("name,kw", [("SGD", dict(lr=0.1, momentum=0.9)), ("Adam", dict(lr=0.05, amsgrad=True)),
+                                     ("AdamW", dict(lr=0.05)), ("RMSprop", dict(lr=0.01, centered=True)),
+                                     ("Adagrad", dict(lr=0.1))])
+def test_loads_a_torch_optimizer_state_dict(name, kw):
+    """The layouts match: a torch checkpoint resumes in glassnet."""
+    pair = Pair(np.float64, seed=4)
+    t_opt = torch_opt(name, pair.torch, **kw)
+    for _ in range(3):
+        pair.set_grads()
+        t_opt.step()
+    for p, tp in zip(pair.gn, pair.torch):
+        p.detach()._impl.copy_(gn.tensor(as_np(tp))._impl)
+    g_opt = getattr(optim, name)(pair.gn, **kw)
+    g_opt.load_state_dict(t_opt.state_dict())
+    for _ in range(3):
+        pair.set_grads()
+        t_opt.step()
+        g_opt.step()
+        pair.check()

@@ -181,8 +181,10 @@ class Optimizer:
     def load_state_dict(self, state_dict):
         """Restores a state_dict from this optimiser class. Tensors are copied
         (and cast to their parameter's dtype; "step" stays a float32 scalar);
-        numpy arrays and numbers are accepted too, and indices may be strings,
-        as a JSON round trip leaves them."""
+        numpy arrays, array-likes such as torch tensors, and numbers are
+        accepted too, and indices may be strings, as a JSON round trip leaves
+        them. Group options glassnet does not use (torch's "foreach", ...)
+        are kept and ignored."""
         name = type(self).__name__
         saved_groups = state_dict["param_groups"]
         if len(saved_groups) != len(self.param_groups):
@@ -220,6 +222,8 @@ class Optimizer:
             if isinstance(value, Tensor):
                 value = value.item()
             return Tensor._wrap(_C.full([], float(np.asarray(value).reshape(())), _C.DType.float32, _CPU))
+        if not isinstance(value, (Tensor, np.ndarray)) and hasattr(value, "__array__"):
+            value = np.asarray(value)  # e.g. a torch.Tensor from a torch optimiser's state_dict
         if isinstance(value, np.ndarray):
             value = Tensor._wrap(_C.from_numpy(np.array(value, order="C")))  # keeps 0-d arrays 0-d
         if isinstance(value, Tensor):
