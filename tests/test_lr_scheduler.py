@@ -78,6 +78,13 @@ SCHEDULES = {
     "LinearLR": lambda m, o: m.LinearLR(o, start_factor=0.25, total_iters=8),
     "LinearLR-decay": lambda m, o: m.LinearLR(o, start_factor=1.0, end_factor=0.1, total_iters=12),
     "LinearLR-default": lambda m, o: m.LinearLR(o),
+    "MultiplicativeLR": lambda m, o: m.MultiplicativeLR(o, lr_lambda=lambda e: 0.9 if e % 2 else 0.97),
+    "ConstantLR": lambda m, o: m.ConstantLR(o, factor=0.5, total_iters=4),
+    "PolynomialLR": lambda m, o: m.PolynomialLR(o, total_iters=20, power=2.0),
+    "PolynomialLR-linear": lambda m, o: m.PolynomialLR(o),
+    "CosineAnnealingWarmRestarts": lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=7),
+    "CosineAnnealingWarmRestarts-T_mult": lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2,
+                                                                                     eta_min=0.005),
     "OneCycleLR": lambda m, o: m.OneCycleLR(o, max_lr=1.0, total_steps=30),
     "OneCycleLR-linear-3phase": lambda m, o: m.OneCycleLR(o, max_lr=[0.5, 0.2], total_steps=30,
                                                           anneal_strategy="linear", three_phase=True),
@@ -144,7 +151,8 @@ def test_reduce_on_plateau_accepts_tensor_metrics():
 
 
 @pytest.mark.parametrize("name", ["StepLR", "MultiStepLR", "CosineAnnealingLR", "LambdaLR-per-group", "LinearLR",
-                                  "OneCycleLR", "ExponentialLR"])
+                                  "OneCycleLR", "ExponentialLR", "CosineAnnealingWarmRestarts-T_mult",
+                                  "PolynomialLR", "ConstantLR", "MultiplicativeLR"])
 def test_state_dict_round_trip_resumes_the_schedule(name):
     build = SCHEDULES[name]
     opt = make("gn", momentum=0.9)
@@ -247,6 +255,10 @@ BAD = [
     ("OneCycleLR", dict(max_lr=0.1, total_steps=10, anneal_strategy="exp"), ValueError, "anneal_strategy"),
     ("OneCycleLR", dict(max_lr=[0.1, 0.2, 0.3], total_steps=10), ValueError, "max_lr"),
     ("LambdaLR", dict(lr_lambda=[lambda e: 1.0]), ValueError, "Expected 2 lr_lambdas, but got 1"),
+    ("MultiplicativeLR", dict(lr_lambda=0.5), TypeError, "lr_lambda should be a function"),
+    ("ConstantLR", dict(factor=1.5), ValueError, "Constant multiplicative factor"),
+    ("CosineAnnealingWarmRestarts", dict(T_0=0), ValueError, "Expected positive integer T_0"),
+    ("CosineAnnealingWarmRestarts", dict(T_0=5, T_mult=0), ValueError, "Expected integer T_mult >= 1"),
 ]
 
 

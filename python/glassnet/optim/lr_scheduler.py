@@ -12,8 +12,9 @@ from collections import Counter
 
 from .optimizer import Optimizer
 
-__all__ = ["LRScheduler", "LambdaLR", "StepLR", "MultiStepLR", "ExponentialLR", "LinearLR", "CosineAnnealingLR",
-           "ReduceLROnPlateau", "OneCycleLR"]
+__all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
+           "ExponentialLR", "PolynomialLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "ReduceLROnPlateau",
+           "OneCycleLR"]
 
 
 def _check_optimizer(optimizer):
@@ -117,6 +118,15 @@ class LambdaLR(LRScheduler):
                 fn.__dict__.update(attrs)
 
 
+class MultiplicativeLR(LambdaLR):
+    """Multiplies the current lr by lr_lambda(epoch) every epoch after the first."""
+
+    def get_lr(self):
+        if self._is_initial:
+            return self._current_lrs()
+        return [lr * fn(self.last_epoch) for fn, lr in zip(self.lr_lambdas, self._current_lrs())]
+
+
 class StepLR(LRScheduler):
     """Multiplies the lr by gamma every step_size epochs."""
 
@@ -146,6 +156,41 @@ class MultiStepLR(LRScheduler):
         if self.last_epoch not in self.milestones:
             return self._current_lrs()
         return [lr * self.gamma ** self.milestones[self.last_epoch] for lr in self._current_lrs()]
+
+
+class ConstantLR(LRScheduler):
+    """Scales the lr by factor until epoch total_iters, then restores it."""
+
+    def __init__(self, optimizer, factor=1.0 / 3, total_iters=5, last_epoch=-1):
+        if factor > 1.0 or factor < 0:
+            raise ValueError("Constant multiplicative factor expected to be between 0 and 1.")
+        self.factor = factor
+        self.total_iters = total_iters
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        if self.last_epoch == 0:
+            return [lr * self.factor for lr in self._current_lrs()]
+        if self.last_epoch != self.total_iters:
+            return self._current_lrs()
+        return [lr * (1.0 / self.factor) for lr in self._current_lrs()]
+
+
+class PolynomialLR(LRScheduler):
+    """lr = initial_lr · (1 - epoch / total_iters)^power until total_iters,
+    applied recursively as a ratio of consecutive factors."""
+
+    def __init__(self, optimizer, total_iters=5, power=1.0, last_epoch=-1):
+        self.total_iters = total_iters
+        self.power = power
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        if self._is_initial or self.last_epoch > self.total_iters:
+            return self._current_lrs()
+        t, n = self.last_epoch, self.total_iters
+        ratio = ((1.0 - t / n) / (1.0 - (t - 1) / n)) ** self.power
+        return [lr * ratio for lr in self._current_lrs()]
 
 
 class ExponentialLR(LRScheduler):
@@ -215,6 +260,42 @@ class CosineAnnealingLR(LRScheduler):
                     for base_lr, lr in zip(self.base_lrs, self._current_lrs())]
         ratio = (1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
         return [ratio * (lr - eta_min) + eta_min for lr in self._current_lrs()]
+
+
+class CosineAnnealingWarmRestarts(LRScheduler):
+    """SGDR (Loshchilov & Hutter 2017): cosine annealing from the initial lr
+    to eta_min over T_i epochs, then a restart; T_i starts at T_0 and is
+    multiplied by T_mult at each restart."""
+
+    def __init__(self, optimizer, T_0, T_mult=1, eta_min=0.0, last_epoch=-1):
+        if not isinstance(T_0, int) or T_0 <= 0:
+            raise ValueError(f"Expected positive integer T_0, but got {T_0}")
+        if not isinstance(T_mult, int) or T_mult < 1:
+            raise ValueError(f"Expected integer T_mult >= 1, but got {T_mult}")
+        self.T_0 = T_0
+        self.T_i = T_0
+        self.T_mult = T_mult
+        self.eta_min = eta_min
+        self.T_cur = last_epoch
+        super().__init__(optimizer, last_epoch)
+
+    def get_lr(self):
+        return [self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * self.T_cur / self.T_i)) / 2
+                for base_lr in self.base_lrs]
+
+    def step(self):
+        self._step_count += 1
+        if self.last_epoch < 0:
+            self.T_i, self.T_cur, self.last_epoch = self.T_0, 0, 0
+        else:
+            self.last_epoch += 1
+            self.T_cur += 1
+            if self.T_cur >= self.T_i:
+                self.T_cur %= self.T_i
+                self.T_i *= self.T_mult
+        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+            group["lr"] = lr
+        self._last_lr = self._current_lrs()
 
 
 class ReduceLROnPlateau(LRScheduler):
