@@ -16,6 +16,7 @@ from ..autograd.grad_mode import state as _grad_state
 
 _CPU = _C.Device("cpu")
 
+
 class _RequiredParameter:
     def __repr__(self):
         return "<required parameter>"
@@ -35,6 +36,10 @@ class Optimizer:
 
     params: an iterable of Tensors, or of dicts each holding ``"params"`` and
     any per-group options that override ``defaults``.
+
+    A subclass validates its hyper-parameters, passes them as ``defaults``
+    and implements ``_step_group(group)``, which updates the group's
+    parameters that have a gradient.
     """
 
     def __init__(self, params, defaults):
@@ -42,7 +47,7 @@ class Optimizer:
         self.state = defaultdict(dict)
         self.param_groups = []
         if isinstance(params, Tensor):
-            raise TypeError("[" + type(self).__name__ + "] params should be an iterable of Tensors or dicts, "
+            raise TypeError(f"[{type(self).__name__}] params should be an iterable of Tensors or dicts, "
                             "but got a Tensor")
         if isinstance(params, (set, frozenset)):
             raise TypeError(f"[{type(self).__name__}] params must be an ordered collection, not a set: the order of "
