@@ -554,3 +554,34 @@ def test_loads_a_torch_optimizer_state_dict(name, kw):
         t_opt.step()
         g_opt.step()
         pair.check()
+
+
+@pytest.mark.parametrize("name,kw", [("SGD", dict(lr=0.05, momentum=0.9, nesterov=True, weight_decay=1e-3)),
+                                     ("Adam", dict(lr=0.01, amsgrad=True)), ("AdamW", dict(lr=0.01)),
+                                     ("RMSprop", dict(lr=0.005, centered=True)), ("Adagrad", dict(lr=0.1))])
+def test_training_loop_with_autograd_matches_torch(name, kw):
+    """zero_grad / backward / step on a small regression, gradients from each
+    library's own autograd."""
+    rng = np.random.default_rng(7)
+    x, y = rng.standard_normal((32, 5)), rng.standard_normal((32, 2))
+    w0, b0 = rng.standard_normal((5, 2)), rng.standard_normal(2)
+    gw, gb = gn.tensor(w0, requires_grad=True), gn.tensor(b0, requires_grad=True)
+    tw, tb = torch.tensor(w0, requires_grad=True), torch.tensor(b0, requires_grad=True)
+    g_opt = getattr(optim, name)([gw, gb], **kw)
+    t_opt = torch_opt(name, [tw, tb], **kw)
+    gx, gy, tx, ty = gn.tensor(x), gn.tensor(y), torch.tensor(x), torch.tensor(y)
+    losses = []
+    for _ in range(10):
+        g_opt.zero_grad()
+        t_opt.zero_grad()
+        g_loss = ((gx @ gw + gb - gy) ** 2).mean()
+        t_loss = ((tx @ tw + tb - ty) ** 2).mean()
+        g_loss.backward()
+        t_loss.backward()
+        g_opt.step()
+        t_opt.step()
+        losses.append(g_loss.item())
+        assert g_loss.item() == pytest.approx(t_loss.item(), rel=1e-10)
+        np.testing.assert_allclose(as_np(gw), as_np(tw), rtol=1e-10, atol=1e-12)
+        np.testing.assert_allclose(as_np(gb), as_np(tb), rtol=1e-10, atol=1e-12)
+    assert losses[-1] < losses[0]
