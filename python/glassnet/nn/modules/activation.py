@@ -1,7 +1,5 @@
 """Activation layers: thin wrappers over nn.functional with torch's
 constructor arguments and reprs."""
-import warnings
-
 from .. import functional as F
 from .module import Module
 
@@ -154,13 +152,6 @@ class Tanh(Module):
         return F.tanh(input)
 
 
-def _implicit_dim(name, ndim):
-    # torch's legacy rule for dim=None, with its deprecation warning.
-    warnings.warn(f"Implicit dimension choice for {name} has been deprecated. "
-                  "Change the call to include dim=X as an argument.", stacklevel=3)
-    return 0 if ndim in (0, 1, 3) else 1
-
-
 class Softmax(Module):
     """exp(x) / sum(exp(x)) along dim."""
 
@@ -169,8 +160,8 @@ class Softmax(Module):
         self.dim = dim
 
     def forward(self, input):
-        dim = self.dim if self.dim is not None else _implicit_dim("softmax", input.dim())
-        return F.softmax(input, dim)
+        # dim=None: F picks torch's legacy implicit dim and warns, pointing at the caller.
+        return F.softmax(input, self.dim, _stacklevel=5)
 
     def extra_repr(self):
         return f"dim={self.dim}"
@@ -184,8 +175,7 @@ class LogSoftmax(Module):
         self.dim = dim
 
     def forward(self, input):
-        dim = self.dim if self.dim is not None else _implicit_dim("log_softmax", input.dim())
-        return F.log_softmax(input, dim)
+        return F.log_softmax(input, self.dim, _stacklevel=5)
 
     def extra_repr(self):
         return f"dim={self.dim}"

@@ -51,21 +51,6 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
-def _bilinear(x1, x2, weight, bias):
-    """y[..., o] = sum_ij x1[..., i] W[o, i, j] x2[..., j] + b[o], as two matmuls:
-    (x1 W) gives (..., out, in2), then a batched product with x2."""
-    lead = tuple(x1.shape[:-1])
-    out_features, in1, in2 = tuple(weight.shape)
-    a = x1.reshape(-1, in1)
-    b = x2.reshape(-1, in2)
-    # (N, in1) @ (in1, out*in2) -> (N, out, in2)
-    t = (a @ weight.permute(1, 0, 2).reshape(in1, out_features * in2)).reshape(-1, out_features, in2)
-    y = (t @ b.unsqueeze(-1)).squeeze(-1)
-    if bias is not None:
-        y = y + bias
-    return y.reshape(lead + (out_features,))
-
-
 class Bilinear(Module):
     """y = x1^T A x2 + b with A of shape (out_features, in1_features, in2_features);
     A and b ~ U(-1/sqrt(in1), 1/sqrt(in1)), as torch."""
@@ -89,13 +74,7 @@ class Bilinear(Module):
             init.uniform_(self.bias, -bound, bound)
 
     def forward(self, input1, input2):
-        if tuple(input1.shape[:-1]) != tuple(input2.shape[:-1]):
-            raise ValueError(f"[Bilinear] input1 {tuple(input1.shape)} and input2 {tuple(input2.shape)} must have "
-                             "the same leading dimensions")
-        if input1.shape[-1] != self.in1_features or input2.shape[-1] != self.in2_features:
-            raise ValueError(f"[Bilinear] expected inputs with last dimensions {self.in1_features} and "
-                             f"{self.in2_features}, got {tuple(input1.shape)} and {tuple(input2.shape)}")
-        return _bilinear(input1, input2, self.weight, self.bias)
+        return F.bilinear(input1, input2, self.weight, self.bias)
 
     def extra_repr(self):
         return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
