@@ -634,3 +634,28 @@ def test_call_is_cheap_without_hooks():
     m.forward = lambda x: called.append(x) or x
     m(1)
     assert called == [1]
+
+
+def test_parameter_list_and_dict():
+    pl = nn.ParameterList([gn.zeros(2, 3), nn.Parameter(gn.ones(3))])
+    assert all(isinstance(p, nn.Parameter) and p.requires_grad for p in pl)
+    pl.append(gn.zeros(1))
+    pl += [gn.zeros(4)]
+    assert len(pl) == 4 and pl[-1].shape == (4,) and len(pl[1:3]) == 2
+    pd = nn.ParameterDict({"a": gn.zeros(2)})
+    pd["b"] = gn.ones(1)
+    assert list(pd) == ["a", "b"] and "a" in pd and isinstance(pd["b"], nn.Parameter)
+    m = nn.Module()
+    m.pl, m.pd = pl, pd
+    assert list(m.state_dict()) == ["pl.0", "pl.1", "pl.2", "pl.3", "pd.a", "pd.b"]
+    assert len(list(m.parameters())) == 6
+    with pytest.raises(TypeError):
+        pl.append(3.0)
+    with pytest.raises(RuntimeError):
+        pl()
+
+
+def test_parameter_list_repr_matches_torch():
+    torch = pytest.importorskip("torch")
+    got = repr(nn.ParameterList([gn.zeros(2, 3), gn.ones(3)])).replace("glassnet", "torch")
+    assert got == repr(torch.nn.ParameterList([torch.zeros(2, 3), torch.ones(3)]))

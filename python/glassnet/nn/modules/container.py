@@ -9,7 +9,7 @@ from itertools import islice
 
 from .module import Module
 
-__all__ = ["Sequential", "ModuleList", "ModuleDict"]
+__all__ = ["Sequential", "ModuleList", "ModuleDict", "ParameterList", "ParameterDict"]
 
 
 def _index(idx, n, kind):
@@ -254,3 +254,134 @@ class ModuleDict(Module):
             if not isinstance(pair, (list, tuple)) or len(pair) != 2:
                 raise ValueError(f"ModuleDict update sequence element #{j} should be a (key, module) pair, got {pair!r}")
             self[pair[0]] = pair[1]
+
+
+def _as_parameter(value):
+    from ..._tensor import Tensor
+    from ..parameter import Parameter
+
+    if isinstance(value, Parameter):
+        return value
+    if isinstance(value, Tensor):
+        # torch wraps plain tensors too, so list.append(gn.zeros(3)) registers a parameter
+        return Parameter(value)
+    raise TypeError(f"ParameterList/ParameterDict hold tensors, got {type(value).__name__}")
+
+
+def _parameter_line(key, p):
+    size = "x".join(str(s) for s in p.shape)
+    device = f" ({p.device})" if p.is_cuda else ""
+    return f"  ({key}): Parameter containing: [glassnet.{p.dtype.name} of size {size}{device}]"
+
+
+class ParameterList(Module):
+    """A list of Parameters, registered under the names "0", "1", ..."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        self._size = 0
+        if values is not None:
+            self.extend(values)
+
+    def __len__(self):
+        return self._size
+
+    def __iter__(self):
+        return (self._parameters[str(i)] for i in range(self._size))
+
+    def __getitem__(self, idx):
+        if isinstance(idx, slice):
+            return ParameterList([self._parameters[str(i)] for i in range(self._size)[idx]])
+        return self._parameters[str(_index(idx, self._size, "ParameterList"))]
+
+    def __setitem__(self, idx, param):
+        self.register_parameter(str(_index(idx, self._size, "ParameterList")), _as_parameter(param))
+
+    def __iadd__(self, parameters):
+        return self.extend(parameters)
+
+    def append(self, value):
+        self.register_parameter(str(self._size), _as_parameter(value))
+        self._size += 1
+        return self
+
+    def extend(self, values):
+        from ..._tensor import Tensor
+
+        if isinstance(values, Tensor):
+            raise TypeError("ParameterList.extend should be called with an iterable, but got a single Tensor")
+        for v in values:
+            self.append(v)
+        return self
+
+    def __dir__(self):
+        return [k for k in super().__dir__() if not k.isdigit()]
+
+    def extra_repr(self):
+        return "\n".join(_parameter_line(i, p) for i, p in enumerate(self))
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("ParameterList should not be called.")
+
+
+class ParameterDict(Module):
+    """A dict of Parameters (insertion ordered), registered under their keys."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key):
+        return self._parameters[key]
+
+    def __setitem__(self, key, value):
+        self.register_parameter(key, _as_parameter(value))
+
+    def __delitem__(self, key):
+        del self._parameters[key]
+
+    def __len__(self):
+        return len(self._parameters)
+
+    def __iter__(self):
+        return iter(self._parameters)
+
+    def __contains__(self, key):
+        return key in self._parameters
+
+    def keys(self):
+        return self._parameters.keys()
+
+    def items(self):
+        return self._parameters.items()
+
+    def values(self):
+        return self._parameters.values()
+
+    def get(self, key, default=None):
+        return self._parameters.get(key, default)
+
+    def pop(self, key):
+        v = self[key]
+        del self[key]
+        return v
+
+    def clear(self):
+        self._parameters.clear()
+
+    def update(self, parameters):
+        if hasattr(parameters, "keys") and hasattr(parameters, "__getitem__"):
+            for key in parameters.keys():
+                self[key] = parameters[key]
+            return
+        for j, pair in enumerate(parameters):
+            if not isinstance(pair, (list, tuple)) or len(pair) != 2:
+                raise ValueError(f"ParameterDict update sequence element #{j} should be a (key, parameter) pair")
+            self[pair[0]] = pair[1]
+
+    def extra_repr(self):
+        return "\n".join(_parameter_line(k, p) for k, p in self._parameters.items())
+
+    def __call__(self, *args, **kwargs):
+        raise RuntimeError("ParameterDict should not be called.")
