@@ -531,6 +531,10 @@ def test_deepcopy_clones_parameters_and_buffers():
     with gn.no_grad():
         twin[1].running_mean.fill_(3)
     assert np.all(net[1].running_mean.numpy() == 0)
+    # a plain tensor attribute (not registered) is cloned too
+    net[0].scale = gn.ones(2)
+    twin = copy.deepcopy(net)
+    assert twin[0].scale is not net[0].scale and twin[0].scale.data_ptr() != net[0].scale.data_ptr()
 
 
 def test_repr_matches_torch():

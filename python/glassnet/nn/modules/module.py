@@ -674,11 +674,12 @@ class Module:
         # Tensors refuse pickling, which copy.deepcopy would fall back on; copy
         # buffers and parameters explicitly, then everything else as usual.
         for module in self.modules():
-            for name, buf in module._buffers.items():
-                if buf is not None and id(buf) not in memo:
-                    clone = Tensor._wrap(buf._impl.clone())
-                    clone._requires_grad = buf._requires_grad
-                    memo[id(buf)] = clone
+            plain = [v for v in module.__dict__.values() if isinstance(v, Tensor)]
+            for t in itertools.chain(module._buffers.values(), plain):
+                if t is not None and id(t) not in memo and not isinstance(t, Parameter):
+                    clone = Tensor._wrap(t._impl.clone())
+                    clone._requires_grad = t._requires_grad
+                    memo[id(t)] = clone
         result = object.__new__(type(self))
         memo[id(self)] = result
         for key, value in self.__dict__.items():
