@@ -11,54 +11,21 @@ Hooks follow torch: forward pre-hooks may replace the arguments, forward
 hooks may replace the output, and full backward hooks see the gradients with
 respect to the module's tensor inputs and outputs. The backward ones are built
 from two identity autograd Functions placed around the call (see
-``_BackwardHook``).
+``hooks.BackwardHook``). state_dict() and load_state_dict() live in
+state_dict.py, mixed in.
 """
 import copy
 import itertools
 import warnings
-from collections import OrderedDict, namedtuple
-
-import numpy as np
+from collections import OrderedDict
 
 from ..._tensor import Tensor
-from ...autograd.function import Function
 from ...autograd.grad_mode import no_grad, state as _grad_state
 from ..parameter import Parameter
+from .hooks import BackwardHook, RemovableHandle
+from .state_dict import StateDictMixin
 
 __all__ = ["Module", "RemovableHandle"]
-
-
-class _IncompatibleKeys(namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    """What load_state_dict returns: the keys it could not match, as torch's."""
-
-    def __repr__(self):
-        if not self.missing_keys and not self.unexpected_keys:
-            return "<All keys matched successfully>"
-        return super().__repr__()
-
-    __str__ = __repr__
-
-
-class RemovableHandle:
-    """Returned by every register_*_hook; ``remove()`` takes the hook out again.
-    Also a context manager that removes the hook on exit."""
-
-    _next_id = itertools.count()
-
-    def __init__(self, *hook_dicts):
-        self.id = next(RemovableHandle._next_id)
-        self._dicts = hook_dicts
-
-    def remove(self):
-        for d in self._dicts:
-            d.pop(self.id, None)
-
-    def __enter__(self):
-        return self
-
-    def __exit__(self, *exc):
-        self.remove()
-        return False
 
 
 def _add_indent(text, spaces):
@@ -69,30 +36,7 @@ def _add_indent(text, spaces):
     return lines[0] + "\n" + "\n".join(pad + line for line in lines[1:])
 
 
-def _to_tensor_like(value, like):
-    """A checkpoint value (glassnet Tensor, numpy array, torch tensor, number)
-    as a glassnet tensor with `like`'s dtype and device."""
-    if isinstance(value, Tensor):
-        t = value
-    else:
-        if hasattr(value, "detach") and hasattr(value, "cpu") and hasattr(value, "numpy"):
-            value = value.detach().cpu().numpy()  # a torch tensor
-        # np.array, not ascontiguousarray, which would turn a 0-d array into 1-d.
-        t = Tensor._wrap(_from_numpy(np.array(value, dtype=like.dtype.numpy, order="C")))
-    if t.dtype is not like.dtype:
-        t = t.to(like.dtype)
-    if t.device != like.device:
-        t = t.to(like.device)
-    return t
-
-
-def _from_numpy(array):
-    from ... import _C
-
-    return _C.from_numpy(array)
-
-
-class Module:
+class Module(StateDictMixin):
     """Base class for all neural network layers, as ``torch.nn.Module``.
 
     Subclasses call ``super().__init__()`` first, then assign Parameters and
@@ -152,7 +96,7 @@ class Module:
 
         backward_hook = None
         if (self._backward_hooks or self._backward_pre_hooks) and _grad_state.grad_enabled:
-            backward_hook = _BackwardHook(self)
+            backward_hook = BackwardHook(self)
             args = backward_hook.wrap_inputs(args)
 
         called = False
@@ -226,18 +170,6 @@ class Module:
         self._backward_pre_hooks[handle.id] = hook
         if prepend:
             self._backward_pre_hooks.move_to_end(handle.id, last=False)
-        return handle
-
-    def register_state_dict_hook(self, hook):
-        """hook(module, state_dict, prefix, local_metadata) -> None or a new state_dict, after state_dict()."""
-        handle = RemovableHandle(self._state_dict_hooks)
-        self._state_dict_hooks[handle.id] = hook
-        return handle
-
-    def register_load_state_dict_post_hook(self, hook):
-        """hook(module, incompatible_keys), after load_state_dict(); it may edit the key lists in place."""
-        handle = RemovableHandle(self._load_state_dict_post_hooks)
-        self._load_state_dict_post_hooks[handle.id] = hook
         return handle
 
     # ---- registration ------------------------------------------------------------------
@@ -561,114 +493,6 @@ class Module:
     def type(self, dst_type):
         return self._apply(lambda t: t.to(dst_type))
 
-    # ---- state_dict -------------------------------------------------------------------------------
-    def _save_to_state_dict(self, destination, prefix, keep_vars):
-        for name, param in self._parameters.items():
-            if param is not None:
-                destination[prefix + name] = param if keep_vars else param.detach()
-        for name, buf in self._buffers.items():
-            if buf is not None and name not in self._non_persistent_buffers_set:
-                destination[prefix + name] = buf if keep_vars else buf.detach()
-
-    def state_dict(self, *args, destination=None, prefix="", keep_vars=False):
-        """An OrderedDict of every parameter and persistent buffer, named by
-        its path ("fc1.weight", "bn.running_mean"). Values share memory with
-        the module (detached unless keep_vars)."""
-        if args:  # torch's old positional form state_dict(destination, prefix, keep_vars)
-            destination = args[0]
-            if len(args) > 1:
-                prefix = args[1]
-            if len(args) > 2:
-                keep_vars = args[2]
-        if destination is None:
-            destination = OrderedDict()
-        self._save_to_state_dict(destination, prefix, keep_vars)
-        for name, module in self._modules.items():
-            if module is not None:
-                module.state_dict(destination=destination, prefix=prefix + name + ".", keep_vars=keep_vars)
-        for hook in self._state_dict_hooks.values():
-            result = hook(self, destination, prefix, {})
-            if result is not None:
-                destination = result
-        return destination
-
-    def _load_from_state_dict(self, state_dict, prefix, local_metadata, strict, missing_keys, unexpected_keys,
-                              error_msgs, assign=False):
-        """Copies this module's own entries (not its children's) out of state_dict."""
-        persistent_buffers = {k: v for k, v in self._buffers.items() if k not in self._non_persistent_buffers_set}
-        local_state = {k: v for k, v in itertools.chain(self._parameters.items(), persistent_buffers.items())
-                       if v is not None}
-        for name, param in local_state.items():
-            key = prefix + name
-            if key not in state_dict:
-                if strict:
-                    missing_keys.append(key)
-                continue
-            value = state_dict[key]
-            shape = tuple(getattr(value, "shape", np.shape(value)))
-            if shape != tuple(param.shape):
-                error_msgs.append(
-                    f"size mismatch for {key}: copying a param with shape {shape} from checkpoint, "
-                    f"the shape in current model is {tuple(param.shape)}."
-                )
-                continue
-            try:
-                new = _to_tensor_like(value, param)
-            except (TypeError, ValueError) as e:
-                error_msgs.append(f'While copying the parameter named "{key}", whose dimensions in the model are '
-                                  f"{tuple(param.shape)} and whose dimensions in the checkpoint are {shape}, "
-                                  f"an exception occurred : {e}.")
-                continue
-            if assign:
-                if isinstance(param, Parameter):
-                    setattr(self, name, Parameter(new.detach(), requires_grad=param.requires_grad))
-                else:
-                    setattr(self, name, new.detach())
-            else:
-                with no_grad():
-                    param.copy_(new)
-        if strict:
-            for key in state_dict:
-                if not key.startswith(prefix):
-                    continue
-                rest = key[len(prefix):]
-                name = rest.split(".", 1)[0]
-                if name not in self._modules and name not in local_state:
-                    unexpected_keys.append(key)
-
-    def load_state_dict(self, state_dict, strict=True, assign=False):
-        """Copies parameters and buffers from state_dict (values may be glassnet
-        tensors, numpy arrays or torch tensors) into this module and its
-        descendants. With strict, missing or unexpected keys raise; the
-        returned (missing_keys, unexpected_keys) lists them either way."""
-        if not hasattr(state_dict, "keys") or not hasattr(state_dict, "__getitem__"):
-            raise TypeError(f"Expected state_dict to be dict-like, got {type(state_dict).__name__}.")
-        missing_keys, unexpected_keys, error_msgs = [], [], []
-        state_dict = OrderedDict(state_dict)
-
-        def load(module, prefix=""):
-            module._load_from_state_dict(state_dict, prefix, {}, True, missing_keys, unexpected_keys, error_msgs,
-                                         assign)
-            for name, child in module._modules.items():
-                if child is not None:
-                    load(child, prefix + name + ".")
-            incompatible = _IncompatibleKeys(missing_keys, unexpected_keys)
-            for hook in module._load_state_dict_post_hooks.values():
-                hook(module, incompatible)
-
-        load(self)
-        if strict:
-            if unexpected_keys:
-                error_msgs.insert(0, "Unexpected key(s) in state_dict: {}. ".format(
-                    ", ".join(f'"{k}"' for k in unexpected_keys)))
-            if missing_keys:
-                error_msgs.insert(0, "Missing key(s) in state_dict: {}. ".format(
-                    ", ".join(f'"{k}"' for k in missing_keys)))
-        if error_msgs:
-            raise RuntimeError("Error(s) in loading state_dict for {}:\n\t{}".format(
-                type(self).__name__, "\n\t".join(error_msgs)))
-        return _IncompatibleKeys(missing_keys, unexpected_keys)
-
     # ---- copying and printing ---------------------------------------------------------------------------
     def __deepcopy__(self, memo):
         # Tensors refuse pickling, which copy.deepcopy would fall back on; copy
@@ -707,106 +531,3 @@ class Module:
         return main + ")"
 
 
-class _HookIdentity(Function):
-    """Passes tensors through unchanged; on the way back hands their gradients
-    to `callback`, which returns the gradients to propagate."""
-
-    @staticmethod
-    def forward(ctx, callback, *tensors):
-        ctx.callback = callback
-        return tensors
-
-    @staticmethod
-    def backward(ctx, *grads):
-        return (None,) + tuple(ctx.callback(grads))
-
-
-class _BackwardHook:
-    """The state of one forward call of a module with full backward hooks.
-
-    Outputs pass through a _HookIdentity whose backward records grad_output
-    (running backward pre-hooks); inputs pass through another whose backward
-    runs the hooks with (grad_input, grad_output). Autograd reaches the input
-    identity only after the output one, which gives the required order.
-    As in torch, grad_input has one entry per positional argument and
-    grad_output one per output, None where that is not a tensor needing grad."""
-
-    def __init__(self, module):
-        self.module = module
-        self.grad_outputs = ()
-        self.n_args = 0
-        self.input_positions = ()  # positions of the args that require grad
-        self.n_outputs = 0
-        self.output_positions = ()
-
-    def wrap_inputs(self, args):
-        self.n_args = len(args)
-        self.input_positions = [i for i, a in enumerate(args) if isinstance(a, Tensor) and a.requires_grad]
-        if not self.input_positions:
-            return args
-        outs = _HookIdentity.apply(self._on_input_grads, *(args[i] for i in self.input_positions))
-        args = list(args)
-        for i, out in zip(self.input_positions, outs):
-            args[i] = out
-        return tuple(args)
-
-    def wrap_outputs(self, output):
-        single = isinstance(output, Tensor)
-        if single:
-            items = [output]
-        elif isinstance(output, (tuple, list)):
-            items = list(output)
-        else:
-            return output
-        self.n_outputs = len(items)
-        self.output_positions = [i for i, o in enumerate(items) if isinstance(o, Tensor) and o.requires_grad]
-        if not self.output_positions:
-            return output
-        outs = _HookIdentity.apply(self._on_output_grads, *(items[i] for i in self.output_positions))
-        for i, out in zip(self.output_positions, outs):
-            items[i] = out
-        if single:
-            return items[0]
-        if isinstance(output, list):
-            return items
-        return type(output)(*items) if hasattr(output, "_fields") else tuple(items)
-
-    def _on_output_grads(self, grads):
-        module = self.module
-        full = [None] * self.n_outputs
-        for pos, g in zip(self.output_positions, grads):
-            full[pos] = g
-        grad_output = tuple(full)
-        for hook in list(module._backward_pre_hooks.values()):
-            result = hook(module, grad_output)
-            if result is not None:
-                result = result if isinstance(result, tuple) else (result,)
-                if len(result) != len(grad_output):
-                    raise RuntimeError(f"backward pre-hook returned {len(result)} gradients, expected "
-                                       f"{len(grad_output)}")
-                grad_output = result
-        self.grad_outputs = grad_output
-        if not self.input_positions:
-            # No input needs a gradient, so the input identity never runs:
-            # the hooks fire here with grad_input all None, as torch does.
-            self._run_hooks((None,) * self.n_args)
-        return tuple(grad_output[pos] for pos in self.output_positions)
-
-    def _on_input_grads(self, grads):
-        full = [None] * self.n_args
-        for pos, g in zip(self.input_positions, grads):
-            full[pos] = g
-        result = self._run_hooks(tuple(full))
-        return tuple(result[pos] for pos in self.input_positions)
-
-    def _run_hooks(self, grad_input):
-        module = self.module
-        for hook in list(module._backward_hooks.values()):
-            result = hook(module, grad_input, self.grad_outputs)
-            if result is not None:
-                result = result if isinstance(result, tuple) else (result,)
-                if len(result) != len(grad_input):
-                    raise RuntimeError(f"backward hook returned {len(result)} gradients, expected {len(grad_input)} "
-                                       "(one per positional argument)")
-                grad_input = result
-        return grad_input
