@@ -357,6 +357,7 @@ def test_bce_losses(rng, reduction, dtype, weighted):
                  [logits, t], dtype, rng)
 
 
+@pytest.mark.filterwarnings("ignore:reduction. 'mean' divides the total loss")  # torch's (and glassnet's) notice
 @pytest.mark.parametrize("reduction", ["mean", "sum", "none", "batchmean"])
 @pytest.mark.parametrize("log_target", [False, True])
 @pytest.mark.parametrize("dtype", DTYPES)
