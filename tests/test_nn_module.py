@@ -373,6 +373,11 @@ def test_double_float_and_to_keep_parameter_identity():
         net.to(gn.int64)
     net.to(gn.zeros(1, dtype=gn.float64))
     assert w.dtype == gn.float64
+    net.to("cpu", gn.float32, non_blocking=True)
+    assert w.dtype == gn.float32
+    net.to("cpu", True)
+    with pytest.raises(TypeError, match="unexpected"):
+        net.to(copy=True)
 
 
 @pytest.mark.skipif(not gn.cuda.is_available(), reason="needs CUDA")
