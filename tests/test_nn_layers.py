@@ -438,3 +438,17 @@ def test_layers_accept_non_contiguous_input(rng, make):
     (g_out * gn.tensor(w)).sum().backward()
     (t_out * torch.tensor(w)).sum().backward()
     np.testing.assert_allclose(g_leaf.grad.numpy(), t_leaf.grad.numpy(), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("call, error, op", [
+    (lambda: nn.Embedding(3, 2)(gn.tensor([5])), IndexError, "embedding"),
+    (lambda: nn.CrossEntropyLoss()(gn.zeros(2, 3), gn.tensor([0, 7])), IndexError, "cross_entropy"),
+    (lambda: nn.LayerNorm(4)(gn.zeros(2, 3)), ValueError, "layer_norm"),
+    (lambda: nn.GroupNorm(2, 4)(gn.zeros(2, 6)), ValueError, "group_norm"),
+    (lambda: nn.BatchNorm1d(3)(gn.zeros(2, 4)), ValueError, "batch_norm"),
+    (lambda: nn.Bilinear(2, 3, 4)(gn.zeros(5, 2), gn.zeros(4, 3)), ValueError, "bilinear"),
+    (lambda: nn.MSELoss()(gn.zeros(2, 3), gn.zeros(3, 2)), ValueError, "mse_loss"),
+])
+def test_bad_input_names_the_op_and_shapes(call, error, op):
+    with pytest.raises(error, match=rf"\[{op}\]"):
+        call()
