@@ -105,7 +105,7 @@ class Tensor:
 
     @property
     def dtype(self):
-        return dtypes.from_c(self._impl.dtype)
+        return dtypes.BY_CODE[self._impl.dtype_code]
 
     @property
     def device(self):
