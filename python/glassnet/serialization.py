@@ -31,9 +31,9 @@ def _safetensors_numpy():
 
 def _to_array(name, value):
     if isinstance(value, Tensor):
-        return np.ascontiguousarray(value.detach().cpu().numpy())
+        return np.asarray(value.detach().cpu().numpy(), order="C")
     if isinstance(value, np.ndarray):
-        return np.ascontiguousarray(value)
+        return np.asarray(value, order="C")
     raise TypeError(f"[save] {name!r} is a {type(value).__name__}; gn.save stores tensors only "
                     f"(use glassnet.checkpoint.save_checkpoint for optimiser states and other values)")
 
@@ -105,7 +105,7 @@ def load(path, device=None, map_location=None):
     device = device if device is not None else map_location
     out = {}
     for name in _header_order(path, arrays):
-        t = from_numpy(np.ascontiguousarray(_to_native(name, arrays[name])))
+        t = from_numpy(np.asarray(_to_native(name, arrays[name]), order="C"))
         out[name] = t.to(device) if device is not None else t
     return out
 

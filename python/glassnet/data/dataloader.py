@@ -38,9 +38,9 @@ def default_collate(samples):
     if isinstance(first, Tensor):
         return stack(list(samples), 0)
     if isinstance(first, np.ndarray):
-        return from_numpy(np.ascontiguousarray(np.stack(samples)))
+        return from_numpy(np.asarray(np.stack(samples), order="C"))
     if isinstance(first, np.generic):
-        return from_numpy(np.ascontiguousarray(np.asarray(samples)))
+        return from_numpy(np.asarray(samples, order="C"))
     if isinstance(first, bool):
         return tensor(list(samples), dtype=dtypes.bool)
     if isinstance(first, numbers.Integral):

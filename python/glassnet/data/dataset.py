@@ -30,7 +30,7 @@ class Dataset:
 
 def _as_index_tensor(indices):
     from .._creation import from_numpy
-    return from_numpy(np.ascontiguousarray(indices, dtype=np.int64))
+    return from_numpy(np.asarray(indices, dtype=np.int64, order="C"))
 
 
 class TensorDataset(Dataset):

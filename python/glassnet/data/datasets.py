@@ -57,7 +57,7 @@ def load_digits(split="train", test_fraction=0.2, seed=0, flatten=True, dtype=No
         images, labels = images[keep], labels[keep]
     if not flatten:
         images = images.reshape(-1, 1, 8, 8)
-    return TensorDataset(from_numpy(np.ascontiguousarray(images)), from_numpy(np.ascontiguousarray(labels)))
+    return TensorDataset(from_numpy(np.asarray(images, order="C")), from_numpy(np.asarray(labels, order="C")))
 
 
 _IDX_TYPES = {0x08: np.uint8, 0x09: np.int8, 0x0B: np.dtype(">i2"), 0x0C: np.dtype(">i4"),
@@ -114,7 +114,7 @@ class MNIST(Dataset):
         if labels.ndim != 1 or labels.shape[0] != images.shape[0]:
             raise ValueError(f"[{type(self).__name__}] {labels_name} holds {labels.shape} labels "
                              f"for {images.shape[0]} images")
-        self.data = np.ascontiguousarray(images, dtype=np.uint8)
+        self.data = np.asarray(images, dtype=np.uint8, order="C")
         self.targets = labels.astype(np.int64)
         self._tensors = None
 
@@ -136,7 +136,7 @@ class MNIST(Dataset):
         """All images (float32, (N, 1, 28, 28), in [0, 1]) and labels as one `TensorDataset`."""
         if self._tensors is None:
             images = (self.data.astype(np.float32) / 255.0)[:, None]
-            self._tensors = TensorDataset(from_numpy(np.ascontiguousarray(images)), from_numpy(self.targets))
+            self._tensors = TensorDataset(from_numpy(np.asarray(images, order="C")), from_numpy(self.targets))
         return self._tensors
 
     def __getitem__(self, index):

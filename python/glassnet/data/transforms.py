@@ -24,7 +24,7 @@ def _back(a, was_tensor, like=None):
     if not was_tensor:
         return a
     from .._creation import from_numpy
-    t = from_numpy(np.ascontiguousarray(a))
+    t = from_numpy(np.asarray(a, order="C"))
     if like is not None and like.device != t.device:
         t = t.to(like.device)
     return t
