@@ -17,6 +17,8 @@ import time
 from dataclasses import dataclass
 from typing import Callable
 
+import numpy as np
+
 # Defaults for `glassnet train`, chosen so the default run clears 97.5% test
 # accuracy on the digits in a few seconds of training (see tests/test_cli.py).
 TRAIN_DEFAULTS = {"model": "mlp", "dataset": "digits", "epochs": 20, "batch_size": 32, "lr": 1e-3,
@@ -49,6 +51,9 @@ def _add_train_arguments(p):
     p.add_argument("--schedule", choices=("cosine", "constant"), default=d["schedule"],
                    help="learning-rate schedule over the epochs (default: %(default)s)")
     p.add_argument("--weight-decay", type=float, default=d["weight_decay"], help="(default: %(default)s)")
+    p.add_argument("--standardize", action=argparse.BooleanOptionalAction, default=True,
+                   help="scale each input feature to zero mean, unit spread using training-set statistics "
+                        "(default: on)")
     p.add_argument("--seed", type=int, default=d["seed"], help="seed of init, shuffling (default: %(default)s)")
     p.add_argument("--device", default=d["device"], help="cpu | cuda | cuda:N (default: %(default)s)")
     p.add_argument("--threads", type=_positive_int, default=None, help="CPU threads for glassnet's kernels")
@@ -84,6 +89,38 @@ def _load_dataset(spec):
     return train.as_tensor_dataset(), test.as_tensor_dataset(), (1,) + shape, 10, f"{kind} ({path})"
 
 
+def _standardize(train_set, test_set):
+    """Per-feature (x - mean) / (std + 0.1) with the training split's statistics; the 0.1 (in units
+    of the [0, 1] pixel range) keeps always-blank border pixels from blowing up. Returns the new
+    datasets and (mean, std) for the summary."""
+    from ._creation import from_numpy
+    from .data import TensorDataset
+
+    x_train = train_set.tensors[0].numpy()
+    mean = x_train.mean(axis=0)
+    std = x_train.std(axis=0) + 0.1
+
+    def scaled(ds):
+        x, y = ds.tensors
+        return TensorDataset(from_numpy(((x.numpy() - mean) / std).astype(np.float32)), y)
+
+    return scaled(train_set), scaled(test_set), (mean, std)
+
+
+def _trim_history(csv_path, checkpoint_path):
+    """Drop history rows for epochs after the checkpoint's: a run killed between
+    writing a row and its checkpoint would otherwise log that epoch twice."""
+    from .serialization import load_metadata
+
+    done = json.loads(load_metadata(checkpoint_path)["glassnet.checkpoint"])["epoch"] or 0
+    if not os.path.isfile(csv_path):
+        return
+    with open(csv_path) as f:
+        lines = f.readlines()
+    with open(csv_path, "w") as f:
+        f.writelines(lines[:1 + done])
+
+
 def _make_optimizer(name, params, lr, weight_decay):
     from . import optim
 
@@ -109,10 +146,14 @@ def run_train(args):
     if args.device.startswith("cuda") and not gn.cuda.is_available():
         raise CommandError(f"--device {args.device}: CUDA is not available in this build or machine")
     train_set, test_set, in_shape, num_classes, data_name = _load_dataset(args.dataset)
+    if args.standardize:
+        train_set, test_set, (mean, std) = _standardize(train_set, test_set)
     os.makedirs(args.out, exist_ok=True)
     checkpoint_path = os.path.join(args.out, "checkpoint.safetensors")
-    if args.resume and not os.path.isfile(checkpoint_path):
-        raise CommandError(f"--resume: no checkpoint at {checkpoint_path}")
+    if args.resume:
+        if not os.path.isfile(checkpoint_path):
+            raise CommandError(f"--resume: no checkpoint at {checkpoint_path}")
+        _trim_history(os.path.join(args.out, "history.csv"), checkpoint_path)
 
     gn.manual_seed(args.seed)
     model = build(args.model, in_features=in_shape, num_classes=num_classes)
@@ -144,12 +185,16 @@ def run_train(args):
     summary = {"model": args.model, "dataset": args.dataset, "epochs": args.epochs,
                "epochs_run": len(history.history.get("loss", [])), "batch_size": args.batch_size, "lr": args.lr,
                "optimizer": args.optimizer, "schedule": args.schedule, "weight_decay": args.weight_decay,
-               "seed": args.seed, "device": args.device, "threads": gn.get_num_threads(),
+               "standardize": args.standardize, "seed": args.seed, "device": args.device,
+               "threads": gn.get_num_threads(),
                "train_samples": len(train_set), "test_samples": total, "test_accuracy": result["accuracy"],
                "test_correct": correct, "test_loss": result["loss"], "seconds": round(train_seconds, 3),
                "confusion_matrix": matrix.tolist(), "history": history.history,
                "files": ["checkpoint.safetensors", "model.safetensors", "history.csv", "summary.json",
                          "summary.md"]}
+    if args.standardize:  # what an inference script must apply to raw inputs
+        summary["input_mean"] = np.round(mean.reshape(-1), 6).tolist()
+        summary["input_std"] = np.round(std.reshape(-1), 6).tolist()
     with open(os.path.join(args.out, "summary.json"), "w") as f:
         json.dump(summary, f, indent=2)
     with open(os.path.join(args.out, "summary.md"), "w") as f:

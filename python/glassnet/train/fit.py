@@ -197,6 +197,7 @@ def fit(model, train_data, *, loss, optimizer, epochs, val_data=None, callbacks=
         if not isinstance(cb, Callback):
             raise TypeError(f"[fit] callbacks must be Callback instances, got {type(cb).__name__}")
         cb.bind(trainer)
+    callbacks.sort(key=lambda cb: cb.order)
 
     if resume_from is not None:
         from ..checkpoint import load_checkpoint

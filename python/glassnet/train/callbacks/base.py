@@ -12,6 +12,9 @@ class Callback:
     # Set True by a callback that reads logs["loss"] in on_batch_end: the batch
     # loss as a float costs a host sync per batch, so the loop computes it only then.
     needs_batch_loss = False
+    # Callbacks run in this order (stable for equal values): ones that change the
+    # training state (schedulers, -10) before ones that record it (checkpoints, 0).
+    order = 0
 
     def __init__(self):
         self.trainer = None

@@ -13,7 +13,11 @@ def _is_plateau(scheduler):
 class LRSchedulerCallback(Callback):
     """Call ``scheduler.step()`` after each epoch (``interval="epoch"``) or each
     batch (``interval="batch"``, for OneCycleLR and the like). A
-    ReduceLROnPlateau scheduler gets the epoch's `monitor` value."""
+    ReduceLROnPlateau scheduler gets the epoch's `monitor` value.
+    Runs before other callbacks, so a checkpoint saved at the same epoch end
+    holds the scheduler's and optimiser's next-epoch state."""
+
+    order = -10
 
     def __init__(self, scheduler, monitor="val_loss", interval="epoch"):
         super().__init__()
