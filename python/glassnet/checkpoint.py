@@ -80,6 +80,18 @@ def save_checkpoint(path, *, model=None, optimizer=None, scheduler=None, epoch=N
     save(tensors, path, metadata={"glassnet.checkpoint": json.dumps(info)})
 
 
+def checkpoint_info(path):
+    """The checkpoint's JSON header: "epoch", "rng_state" and "parts" (the saved parts' structure)."""
+    meta = load_metadata(path)
+    if "glassnet.checkpoint" not in meta:
+        raise ValueError(f"[load_checkpoint] {path!r} is a plain safetensors file, not a glassnet checkpoint "
+                         f"(load weights with gn.load and model.load_state_dict)")
+    info = json.loads(meta["glassnet.checkpoint"])
+    if info.get("format") != FORMAT:
+        raise ValueError(f"[load_checkpoint] {path!r} has format {info.get('format')!r}, expected {FORMAT!r}")
+    return info
+
+
 def load_checkpoint(path, *, model=None, optimizer=None, scheduler=None, loader=None, restore_rng=True,
                     device=None, strict=True):
     """Restore what `save_checkpoint` wrote into the given objects (each optional).
@@ -89,13 +101,7 @@ def load_checkpoint(path, *, model=None, optimizer=None, scheduler=None, loader=
     """
     from ._creation import set_rng_state
 
-    meta = load_metadata(path)
-    if "glassnet.checkpoint" not in meta:
-        raise ValueError(f"[load_checkpoint] {path!r} is a plain safetensors file, not a glassnet checkpoint "
-                         f"(load weights with gn.load and model.load_state_dict)")
-    info = json.loads(meta["glassnet.checkpoint"])
-    if info.get("format") != FORMAT:
-        raise ValueError(f"[load_checkpoint] {path!r} has format {info.get('format')!r}, expected {FORMAT!r}")
+    info = checkpoint_info(path)
     tensors = load(path, device=device)
     states = {name: _unflatten(skel, tensors) for name, skel in info["parts"].items()}
     targets = {"model": model, "optimizer": optimizer, "scheduler": scheduler, "loader": loader}

@@ -110,9 +110,9 @@ def _standardize(train_set, test_set):
 def _trim_history(csv_path, checkpoint_path):
     """Drop history rows for epochs after the checkpoint's: a run killed between
     writing a row and its checkpoint would otherwise log that epoch twice."""
-    from .serialization import load_metadata
+    from .checkpoint import checkpoint_info
 
-    done = json.loads(load_metadata(checkpoint_path)["glassnet.checkpoint"])["epoch"] or 0
+    done = checkpoint_info(checkpoint_path)["epoch"] or 0
     if not os.path.isfile(csv_path):
         return
     with open(csv_path) as f:
@@ -135,6 +135,7 @@ def run_train(args):
     import glassnet as gn
     from .data import DataLoader
     from .models import MODELS, build
+    from .optim.lr_scheduler import CosineAnnealingLR
     from .serialization import save
     from .train import CSVLogger, ConfusionMatrix, LRSchedulerCallback, ModelCheckpoint, ProgressBar, evaluate, fit
 
@@ -162,7 +163,7 @@ def run_train(args):
     callbacks = [CSVLogger(os.path.join(args.out, "history.csv"), append=args.resume),
                  ModelCheckpoint(checkpoint_path, save_weights_only=False)]
     if args.schedule == "cosine":
-        callbacks.append(LRSchedulerCallback(gn.optim.lr_scheduler.CosineAnnealingLR(optimizer, T_max=args.epochs)))
+        callbacks.append(LRSchedulerCallback(CosineAnnealingLR(optimizer, T_max=args.epochs)))
     if not args.no_progress:
         callbacks.append(ProgressBar(lines=True))
     train_loader = DataLoader(train_set, batch_size=args.batch_size, shuffle=True, seed=args.seed)

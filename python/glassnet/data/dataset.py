@@ -90,7 +90,9 @@ class Subset(Dataset):
         inner = getattr(self.dataset, "_fetch_batch", None)
         if inner is None:
             raise AttributeError("_fetch_batch")
-        table = np.asarray(self.indices, dtype=np.int64) % max(len(self.dataset), 1)
+        if getattr(self, "_table", None) is None or len(self._table) != len(self.indices):
+            self._table = np.asarray(self.indices, dtype=np.int64) % max(len(self.dataset), 1)
+        table = self._table
         return lambda indices: inner(table[np.asarray(indices, dtype=np.int64)])
 
 

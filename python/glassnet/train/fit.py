@@ -200,9 +200,12 @@ def fit(model, train_data, *, loss, optimizer, epochs, val_data=None, callbacks=
     callbacks.sort(key=lambda cb: cb.order)
 
     if resume_from is not None:
-        from ..checkpoint import load_checkpoint
-        state = load_checkpoint(resume_from, model=model, optimizer=optimizer, scheduler=trainer.scheduler,
-                                loader=train_loader if hasattr(train_loader, "load_state_dict") else None)
+        from ..checkpoint import checkpoint_info, load_checkpoint
+        saved = checkpoint_info(resume_from)["parts"]
+        has_state = hasattr(train_loader, "load_state_dict") and "loader" in saved
+        state = load_checkpoint(resume_from, model=model, optimizer=optimizer,
+                                scheduler=trainer.scheduler if "scheduler" in saved else None,
+                                loader=train_loader if has_state else None)
         initial_epoch = int(state["epoch"])
         for key, values in ((state.get("extra") or {}).get("history") or {}).items():
             history.history[key] = list(values)
