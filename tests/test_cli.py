@@ -29,6 +29,11 @@ def glassnet(*args, timeout=300, threads=None):
                           timeout=timeout)
 
 
+def _csv_rows(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
 def _accuracy(stdout):
     m = ACCURACY.search(stdout)
     assert m, stdout
@@ -86,7 +91,7 @@ def test_short_train_run_writes_everything(tmp_path):
     summary = json.loads((out / "summary.json").read_text())
     assert summary["test_accuracy"] == pytest.approx(acc, abs=1e-4) and summary["epochs_run"] == 3
     assert np.array(summary["confusion_matrix"]).sum() == total
-    rows = list(csv.DictReader(open(out / "history.csv")))
+    rows = _csv_rows(out / "history.csv")
     assert [r_["epoch"] for r_ in rows] == ["1", "2", "3"]
     assert {"loss", "accuracy", "val_loss", "val_accuracy", "lr"} <= set(rows[0])
     weights = gn.serialization.load(out / "model.safetensors")
@@ -122,8 +127,8 @@ def test_killed_run_resumes_to_the_same_result(tmp_path):
     b = gn.serialization.load(tmp_path / "b" / "model.safetensors")
     for k in a:
         np.testing.assert_array_equal(a[k].numpy(), b[k].numpy())
-    rows_a = list(csv.DictReader(open(tmp_path / "a" / "history.csv")))
-    rows_b = list(csv.DictReader(open(tmp_path / "b" / "history.csv")))
+    rows_a = _csv_rows(tmp_path / "a" / "history.csv")
+    rows_b = _csv_rows(tmp_path / "b" / "history.csv")
     assert rows_a == rows_b  # one row per epoch, none repeated by the restart
     r = glassnet("train", "--resume", "--out", str(tmp_path / "empty"))
     assert r.returncode != 0 and "no checkpoint" in r.stderr

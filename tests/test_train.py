@@ -36,6 +36,11 @@ def _net(d=4, k=3):
     return nn.Sequential(nn.Linear(d, 16), nn.ReLU(), nn.Linear(16, k))
 
 
+def _csv_rows(path):
+    with open(path, newline="") as f:
+        return list(csv.DictReader(f))
+
+
 def _weights(model):
     return {k: v.detach().numpy().copy() for k, v in model.state_dict().items()}
 
@@ -223,7 +228,7 @@ def test_csv_logger(tmp_path):
     cb.on_epoch_end(0, {"loss": 1.5, "accuracy": 0.25})
     cb.on_epoch_end(1, {"loss": 0.5, "accuracy": 0.75})
     cb.on_train_end()
-    rows = list(csv.DictReader(open(path)))
+    rows = _csv_rows(path)
     assert [r["epoch"] for r in rows] == ["1", "2"]
     assert [float(r["loss"]) for r in rows] == [1.5, 0.5] and float(rows[1]["accuracy"]) == 0.75
     again = CSVLogger(path, append=True)
@@ -231,7 +236,7 @@ def test_csv_logger(tmp_path):
     again.on_train_begin()
     again.on_epoch_end(2, {"loss": 0.25, "accuracy": 1.0})
     again.on_train_end()
-    rows = list(csv.DictReader(open(path)))
+    rows = _csv_rows(path)
     assert len(rows) == 3 and rows[2]["epoch"] == "3"
 
 
