@@ -3,8 +3,6 @@ restored exactly, RNG and loader position included, written atomically; and
 resuming an interrupted run gives the weights of an uninterrupted one."""
 import json
 import os
-import subprocess
-import sys
 
 import numpy as np
 import pytest

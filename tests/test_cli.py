@@ -17,12 +17,13 @@ import pytest
 import glassnet as gn
 from glassnet.cli import SUBCOMMANDS, build_parser
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+# Subprocesses import the same glassnet as this process (the source tree or an installed wheel).
+PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(gn.__file__)))
 ACCURACY = re.compile(r"test accuracy: ([0-9.]+)% \((\d+)/(\d+)\)")
 
 
 def glassnet(*args, timeout=300, threads=None):
-    env = dict(os.environ, PYTHONPATH=os.path.join(REPO, "python") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = dict(os.environ, PYTHONPATH=PACKAGE_PARENT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     if threads:
         env["OMP_NUM_THREADS"] = str(threads)
     return subprocess.run([sys.executable, "-m", "glassnet.cli", *args], env=env, capture_output=True, text=True,
@@ -107,7 +108,7 @@ def test_killed_run_resumes_to_the_same_result(tmp_path):
     args = ["train", "--epochs", "6", "--threads", "1"]
     straight = glassnet(*args, "--out", str(tmp_path / "a"))
     assert straight.returncode == 0, straight.stderr
-    env = dict(os.environ, PYTHONPATH=os.path.join(REPO, "python") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = dict(os.environ, PYTHONPATH=PACKAGE_PARENT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     proc = subprocess.Popen([sys.executable, "-m", "glassnet.cli", *args, "--out", str(tmp_path / "b")], env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, text=True)
     for line in proc.stdout:

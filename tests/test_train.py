@@ -3,7 +3,6 @@ numpy and scikit-learn, each callback, the progress bar, and resuming an
 interrupted run to the same weights as an uninterrupted one."""
 import csv
 import io
-import math
 import os
 import subprocess
 import sys
@@ -20,7 +19,9 @@ from glassnet.train import (Accuracy, CSVLogger, Callback, ConfusionMatrix, Earl
                             LRSchedulerCallback, ModelCheckpoint, ProgressBar, TerminateOnNaN, TopKAccuracy,
                             Trainer, confusion_matrix, evaluate, fit, get_metric, predict)
 
-REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TESTS = os.path.dirname(os.path.abspath(__file__))
+# Subprocesses import the same glassnet as this process (the source tree or an installed wheel).
+PACKAGE_PARENT = os.path.dirname(os.path.dirname(os.path.abspath(gn.__file__)))
 
 
 def _blobs(n=120, d=4, k=3, seed=0):
@@ -382,7 +383,7 @@ def test_resume_gives_same_weights_as_uninterrupted(tmp_path):
 def test_resume_in_a_fresh_process_after_a_hard_kill(tmp_path):
     script = textwrap.dedent(f"""
         import os, sys
-        sys.path.insert(0, {os.path.join(REPO, "tests")!r})
+        sys.path.insert(0, {TESTS!r})
         import numpy as np, glassnet as gn
         import test_train as t
 
@@ -398,7 +399,7 @@ def test_resume_in_a_fresh_process_after_a_hard_kill(tmp_path):
         model, _ = t._run(ckpt if mode == "resume" else None, resume=mode == "resume")
         np.savez(out, **t._weights(model))
     """)
-    env = dict(os.environ, PYTHONPATH=os.path.join(REPO, "python") + os.pathsep + os.environ.get("PYTHONPATH", ""))
+    env = dict(os.environ, PYTHONPATH=PACKAGE_PARENT + os.pathsep + os.environ.get("PYTHONPATH", ""))
     ckpt = str(tmp_path / "ckpt.safetensors")
 
     def run(mode, out):
