@@ -23,7 +23,7 @@ CASES = {
     "select": (lambda x: x[2], lambda x: x[2]),
     "narrow": (lambda x: x.narrow(1, 1, 2), lambda x: x.narrow(1, 1, 2)),
     "split": (lambda x: x.split(2, dim=0)[1], lambda x: x.split(2, dim=0)[1]),
-    "chunk": (lambda x: x.chunk(3, 1)[2], lambda x: x.chunk(3, 1)[2]),
+    "chunk": (lambda x: x.chunk(3, 0)[2], lambda x: x.chunk(3, 0)[2]),
     "unbind": (lambda x: x.unbind(1)[3], lambda x: x.unbind(1)[3]),
     "contiguous": (lambda x: x.t().contiguous(), lambda x: x.t().contiguous()),
 }

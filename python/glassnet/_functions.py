@@ -5,7 +5,7 @@ from ._ops.elementwise import (abs, add, atan2, ceil, clamp, clip, cos, div, eq,
                                logical_and, logical_not, logical_or, logical_xor, lt, masked_fill, maximum,
                                minimum, mul, ne, neg, pow, reciprocal, relu, remainder, round, rsqrt, sigmoid,
                                sign, sin, sqrt, square, sub, tanh, trunc, where)
-from ._ops.index import (cat, gather, index_select, nonzero, scatter, scatter_add, stack)
+from ._ops.index import (cat, gather, index_select, masked_select, nonzero, scatter, scatter_add, stack)
 from ._ops.linalg import bmm, dot, matmul, mm
 from ._ops.reduce import (all, amax, amin, any, argmax, argmin, log_softmax, logsumexp, max, mean, min, norm,
                           prod, softmax, std, sum, var)

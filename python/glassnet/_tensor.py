@@ -693,8 +693,11 @@ class Tensor:
     def scatter(self, dim, index, src):
         return _index.scatter(self, dim, index, src)
 
-    def nonzero(self):
-        return _index.nonzero(self)
+    def nonzero(self, *, as_tuple=False):
+        return _index.nonzero(self, as_tuple=as_tuple)
+
+    def masked_select(self, mask):
+        return _index.masked_select(self, mask)
 
     # reductions
     def sum(self, dim=None, keepdim=False, dtype=None):
@@ -831,7 +834,7 @@ def _fill_random(t, fill):
 
 def _infer_dtype(data):
     """The dtype gn.tensor(data) gets: float -> default dtype, int -> int64, bool -> bool."""
-    if isinstance(data, np.ndarray):
+    if isinstance(data, (np.ndarray, np.generic)):  # numpy scalars keep their dtype, as in torch
         return dtypes.to_dtype(data.dtype)
     flat = np.asarray(data)
     if flat.dtype.kind == "b":

@@ -6,6 +6,7 @@
 #include "errors.h"
 #include "ops/copy.h"
 #include "ops/iter.h"
+#include "ops/reduce.h"
 
 namespace glassnet {
 
@@ -236,38 +237,14 @@ Tensor sum_to_shape(const Tensor& grad, const Shape& shape) {
   if (broadcast_shapes(grad.shape(), shape, "sum_to_shape") != grad.shape())
     fail<ValueError>("[sum_to_shape] gradient of shape ", shape_str(grad.shape()),
                      " cannot be reduced to shape ", shape_str(shape));
-  if (grad.device().is_cuda()) fail<RuntimeError>("[sum_to_shape] not implemented for cuda yet");
-  // Accumulate into a zeroed output viewed with the gradient's shape and zero
-  // strides on the broadcast dims: out[j] += grad[i] over all i mapping to j.
-  Tensor out = Tensor::zeros(shape, grad.dtype());
-  const Tensor acc = out.as_strided(grad.shape(), broadcast_strides(out, grad.shape()), 0);
-  dispatch_numeric(grad.dtype(), "sum_to_shape", [&](auto tag) {
-    using T = decltype(tag);
-    using Acc = std::conditional_t<std::is_same_v<T, float>, double, T>;
-    // Serial: the output locations overlap across chunks.
-    const auto loop = make_loop<2>(acc, {&grad});
-    const int64_t serial = loop.numel() + 1;
-    if constexpr (std::is_same_v<T, float>) {
-      // float sums go through a double buffer so long reductions stay accurate.
-      Tensor wide = Tensor::zeros(shape, DType::Float64);
-      const Tensor wide_acc = wide.as_strided(grad.shape(), broadcast_strides(wide, grad.shape()), 0);
-      make_loop<2>(wide_acc, {&grad}).run(
-          [](char* const* p, const int64_t* s, int64_t n) {
-            for (int64_t i = 0; i < n; ++i)
-              *reinterpret_cast<Acc*>(p[0] + i * s[0]) += *reinterpret_cast<const T*>(p[1] + i * s[1]);
-          },
-          serial);
-      copy_(out, wide);
-    } else {
-      loop.run(
-          [](char* const* p, const int64_t* s, int64_t n) {
-            for (int64_t i = 0; i < n; ++i)
-              *reinterpret_cast<T*>(p[0] + i * s[0]) += *reinterpret_cast<const T*>(p[1] + i * s[1]);
-          },
-          serial);
-    }
-  });
-  return out;
+  // Sum the leading dims `shape` lacks and the dims it holds as 1, then drop
+  // the leading ones: a reshape of the contiguous sum.
+  const int64_t lead = grad.dim() - static_cast<int64_t>(shape.size());
+  std::vector<int64_t> dims;
+  for (int64_t d = 0; d < grad.dim(); ++d)
+    if (d < lead || (shape[d - lead] == 1 && grad.size(d) != 1)) dims.push_back(d);
+  if (dims.empty()) return reshape(grad, shape);
+  return reshape(reduce(ReduceOp::Sum, grad, dims, true), shape);
 }
 
 }  // namespace glassnet

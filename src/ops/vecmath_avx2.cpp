@@ -13,8 +13,12 @@ namespace {
 // exp(x) = 2^n · exp(r), n = round(x·log2 e), r = x − n·ln 2 (ln 2 split in two
 // parts so the reduction is exact), exp(r) by Cephes' polynomial.
 inline __m256 exp8(__m256 x) {
-  const __m256 hi = _mm256_set1_ps(88.3762626647949f), lo = _mm256_set1_ps(-88.3762626647949f);
+  // Below ln(smallest denormal) the answer is 0; between that and -87.3 it
+  // is a denormal, reached by the two-step scaling below.
+  const __m256 hi = _mm256_set1_ps(88.72283935546875f), lo = _mm256_set1_ps(-103.9720840454f);
   const __m256 nan_mask = _mm256_cmp_ps(x, x, _CMP_UNORD_Q);
+  const __m256 underflow = _mm256_cmp_ps(x, lo, _CMP_LT_OQ);
+  const __m256 overflow = _mm256_cmp_ps(x, hi, _CMP_GT_OQ);
   x = _mm256_min_ps(_mm256_max_ps(x, lo), hi);
   __m256 fx = _mm256_fmadd_ps(x, _mm256_set1_ps(1.44269504088896341f), _mm256_set1_ps(0.5f));
   fx = _mm256_floor_ps(fx);
@@ -27,7 +31,7 @@ inline __m256 exp8(__m256 x) {
   y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(1.6666665459e-1f));
   y = _mm256_fmadd_ps(y, x, _mm256_set1_ps(5.0000001201e-1f));
   y = _mm256_fmadd_ps(y, _mm256_mul_ps(x, x), _mm256_add_ps(x, _mm256_set1_ps(1.0f)));
-  // 2^n through the exponent bits; n is in [-127, 128] after the clamp, so
+  // 2^n through the exponent bits; n is in [-150, 128] after the clamp, so
   // split it in two halves to reach the extremes without overflow.
   __m256i n = _mm256_cvttps_epi32(fx);
   __m256i n1 = _mm256_srai_epi32(n, 1);
@@ -35,8 +39,9 @@ inline __m256 exp8(__m256 x) {
   const __m256i bias = _mm256_set1_epi32(127);
   __m256 p1 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n1, bias), 23));
   __m256 p2 = _mm256_castsi256_ps(_mm256_slli_epi32(_mm256_add_epi32(n2, bias), 23));
-  y = _mm256_mul_ps(_mm256_mul_ps(y, p1), p2);
-  return _mm256_blendv_ps(y, _mm256_add_ps(x, x), nan_mask);  // NaN in, NaN out
+  y = _mm256_andnot_ps(underflow, _mm256_mul_ps(_mm256_mul_ps(y, p1), p2));
+  y = _mm256_blendv_ps(y, _mm256_set1_ps(INFINITY), overflow);
+  return _mm256_blendv_ps(y, _mm256_set1_ps(NAN), nan_mask);  // NaN in, NaN out (the clamp lost it)
 }
 
 // log(x) = e·ln 2 + log(m), m in [√½, √2), Cephes' polynomial for log(1+f).
@@ -97,7 +102,12 @@ inline __m256 tanh8(__m256 x) {
   q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(1.18534705686654e-04f));
   q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(2.26843463243900e-03f));
   q = _mm256_fmadd_ps(q, x2, _mm256_set1_ps(4.89352518554385e-03f));
-  return _mm256_blendv_ps(_mm256_div_ps(p, q), x, tiny);  // NaN passes through both branches
+  __m256 y = _mm256_blendv_ps(_mm256_div_ps(p, q), x, tiny);
+  // Past |x| = 9, tanh rounds to ±1 in float; the clamped rational stops just short of it.
+  const __m256 sign = _mm256_and_ps(x, _mm256_set1_ps(-0.0f));
+  const __m256 saturated = _mm256_cmp_ps(_mm256_andnot_ps(_mm256_set1_ps(-0.0f), x), _mm256_set1_ps(9.0f), _CMP_GT_OQ);
+  y = _mm256_blendv_ps(y, _mm256_or_ps(sign, _mm256_set1_ps(1.0f)), saturated);
+  return _mm256_blendv_ps(y, x, _mm256_cmp_ps(x, x, _CMP_UNORD_Q));  // NaN in, NaN out (the clamp lost it)
 }
 
 inline __m256 sigmoid8(__m256 x) {

@@ -14,6 +14,9 @@ class Matmul(Function):
     @staticmethod
     def backward(ctx, grad):
         a, b = ctx.saved_tensors
+        if a.ndim == 1 and b.ndim == 1:  # dot product: a 0-d gradient
+            return (grad * b if ctx.needs_input_grad[0] else None,
+                    grad * a if ctx.needs_input_grad[1] else None)
         # Lift 1-D operands to matrices, as the forward did, so one formula serves all cases.
         a2 = a.unsqueeze(0) if a.ndim == 1 else a
         b2 = b.unsqueeze(-1) if b.ndim == 1 else b
