@@ -1,6 +1,6 @@
 """Training checkpoints: nested states flattened into safetensors + JSON and
-restored exactly, RNG and loader position included, written atomically; and
-resuming an interrupted run gives the weights of an uninterrupted one."""
+restored exactly, RNG and loader position included, written atomically.
+(Resuming real training runs is tested in test_train.py and test_cli.py.)"""
 import json
 import os
 
