@@ -269,6 +269,7 @@ def test_load_digits_split():
     other = load_digits("test", seed=1)
     assert not np.array_equal(other.tensors[0].numpy(), xte.numpy())
     assert load_digits("train", flatten=False).tensors[0].shape == (len(train), 1, 8, 8)
+    assert load_digits("test", dtype=gn.float64).tensors[0].dtype == gn.float64
     with pytest.raises(ValueError, match="split"):
         load_digits("validation")
 

@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 
 import glassnet as gn
-from glassnet import nn
+from glassnet import nn, optim
 from glassnet.data import DataLoader, TensorDataset, load_digits
 from glassnet.nn import functional as F
 from glassnet.train import (Accuracy, CSVLogger, Callback, ConfusionMatrix, EarlyStopping, History,
@@ -50,7 +50,7 @@ def _weights(model):
 def test_fit_learns_and_records_history():
     x, y = _blobs()
     model = _net()
-    opt = gn.optim.Adam(model.parameters(), lr=0.05)
+    opt = optim.Adam(model.parameters(), lr=0.05)
     loader = DataLoader(TensorDataset(x, y), batch_size=16, shuffle=True)
     hist = fit(model, loader, loss=F.cross_entropy, optimizer=opt, epochs=8, val_data=(x, y), progress=False)
     assert isinstance(hist, History)
@@ -72,7 +72,7 @@ def test_fit_learns_and_records_history():
 def test_epoch_loss_is_sample_weighted_mean():
     x, y = _blobs(n=50)
     model = _net()
-    opt = gn.optim.SGD(model.parameters(), lr=0.0)  # lr 0: the weights never move
+    opt = optim.SGD(model.parameters(), lr=0.0)  # lr 0: the weights never move
     h = fit(model, (x, y), loss=nn.CrossEntropyLoss(), optimizer=opt, epochs=1, batch_size=16, progress=False)
     with gn.no_grad():
         full = F.cross_entropy(model(x), y).item()
@@ -86,7 +86,7 @@ def test_fit_with_dataset_and_mse_loss_without_metrics():
     w = np.array([[1.0], [-2.0], [0.5]], np.float32)
     y = gn.tensor(x.numpy() @ w)
     model = nn.Linear(3, 1)
-    opt = gn.optim.SGD(model.parameters(), lr=0.1)
+    opt = optim.SGD(model.parameters(), lr=0.1)
     h = fit(model, TensorDataset(x, y), loss=F.mse_loss, optimizer=opt, epochs=30, batch_size=8, metrics=(),
             progress=False)
     assert set(h.history) == {"loss", "lr"}
@@ -97,7 +97,7 @@ def test_fit_with_dataset_and_mse_loss_without_metrics():
 def test_fit_bad_arguments():
     x, y = _blobs()
     model = _net()
-    opt = gn.optim.SGD(model.parameters(), lr=0.1)
+    opt = optim.SGD(model.parameters(), lr=0.1)
     with pytest.raises(ValueError, match="unknown loss"):
         fit(model, (x, y), loss="no_such_loss", optimizer=opt, epochs=1, progress=False)
     with pytest.raises(TypeError, match="train_data"):
@@ -116,7 +116,7 @@ def test_no_host_sync_per_batch(monkeypatch):
     a fixed number of times per epoch, not once per batch."""
     x, y = _blobs(n=200)
     model = _net()
-    opt = gn.optim.SGD(model.parameters(), lr=0.01)
+    opt = optim.SGD(model.parameters(), lr=0.01)
     calls = []
     real_item = gn.Tensor.item
     monkeypatch.setattr(gn.Tensor, "item", lambda self: calls.append(1) or real_item(self))
@@ -244,7 +244,7 @@ def test_csv_logger(tmp_path):
 def test_terminate_on_nan_in_fit():
     x, y = _blobs()
     model = _net()
-    opt = gn.optim.SGD(model.parameters(), lr=1e30)  # diverges to inf/nan within a few steps
+    opt = optim.SGD(model.parameters(), lr=1e30)  # diverges to inf/nan within a few steps
     cb = TerminateOnNaN()
     h = fit(model, (x, y), loss=F.cross_entropy, optimizer=opt, epochs=50, batch_size=8, callbacks=[cb],
             progress=False)
@@ -255,13 +255,13 @@ def test_terminate_on_nan_in_fit():
 def test_lr_scheduler_callback_epoch_and_plateau():
     x, y = _blobs()
     model = _net()
-    opt = gn.optim.SGD(model.parameters(), lr=0.1)
-    step = gn.optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    step = optim.lr_scheduler.StepLR(opt, step_size=2, gamma=0.5)
     h = fit(model, (x, y), loss=F.cross_entropy, optimizer=opt, epochs=5, callbacks=[LRSchedulerCallback(step)],
             progress=False)
     assert h.history["lr"] == pytest.approx([0.1, 0.1, 0.05, 0.05, 0.025])
-    opt = gn.optim.SGD(model.parameters(), lr=0.1)
-    plateau = gn.optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=0)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    plateau = optim.lr_scheduler.ReduceLROnPlateau(opt, factor=0.5, patience=0)
     cb = LRSchedulerCallback(plateau, monitor="loss")
     assert cb.plateau
     _bind(cb).optimizer = opt
@@ -275,8 +275,8 @@ def test_lr_scheduler_callback_epoch_and_plateau():
 def test_batch_interval_scheduler():
     x, y = _blobs(n=64)
     model = _net()
-    opt = gn.optim.SGD(model.parameters(), lr=0.1)
-    sched = gn.optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=8)
+    opt = optim.SGD(model.parameters(), lr=0.1)
+    sched = optim.lr_scheduler.OneCycleLR(opt, max_lr=0.1, total_steps=8)
     fit(model, (x, y), loss=F.cross_entropy, optimizer=opt, epochs=2, batch_size=16,
         callbacks=[LRSchedulerCallback(sched, interval="batch")], progress=False)
     assert sched.last_epoch == 8
@@ -303,7 +303,7 @@ def test_callback_hook_order():
 
     x, y = _blobs(n=10)
     model = _net()
-    fit(model, (x, y), loss=F.cross_entropy, optimizer=gn.optim.SGD(model.parameters(), lr=0.1), epochs=2,
+    fit(model, (x, y), loss=F.cross_entropy, optimizer=optim.SGD(model.parameters(), lr=0.1), epochs=2,
         batch_size=6, callbacks=[Recorder()], progress=False)
     assert events == ["train_begin", "epoch_begin0", "batch0:6", "batch1:4", "epoch_end0", "epoch_begin1",
                       "batch0:6", "batch1:4", "epoch_end1", "train_end"]
@@ -314,7 +314,7 @@ def test_progress_bar_draws_when_forced():
     x, y = _blobs()
     model = _net()
     out = io.StringIO()
-    fit(model, (x, y), loss=F.cross_entropy, optimizer=gn.optim.Adam(model.parameters(), lr=0.01), epochs=2,
+    fit(model, (x, y), loss=F.cross_entropy, optimizer=optim.Adam(model.parameters(), lr=0.01), epochs=2,
         callbacks=[ProgressBar(file=out, force=True)])
     text = out.getvalue()
     assert "epoch 2/2" in text and "loss" in text and "samples/s" in text and "accuracy" in text
@@ -323,12 +323,12 @@ def test_progress_bar_draws_when_forced():
 def test_progress_off_without_a_terminal(capsys):
     x, y = _blobs()
     model = _net()
-    fit(model, (x, y), loss=F.cross_entropy, optimizer=gn.optim.Adam(model.parameters(), lr=0.01), epochs=1,
+    fit(model, (x, y), loss=F.cross_entropy, optimizer=optim.Adam(model.parameters(), lr=0.01), epochs=1,
         progress=True)
     captured = capsys.readouterr()
     assert captured.out == "" and captured.err == ""
     out = io.StringIO()
-    fit(model, (x, y), loss=F.cross_entropy, optimizer=gn.optim.Adam(model.parameters(), lr=0.01), epochs=2,
+    fit(model, (x, y), loss=F.cross_entropy, optimizer=optim.Adam(model.parameters(), lr=0.01), epochs=2,
         callbacks=[ProgressBar(file=out, lines=True)], progress=False)
     lines = out.getvalue().splitlines()
     assert len(lines) == 2 and lines[1].startswith("epoch 2/2") and "samples/s" in lines[1]
@@ -352,8 +352,8 @@ def _run(ckpt=None, stop_after=None, resume=False, epochs=4):
     gn.manual_seed(0)
     train = load_digits("train")
     model = nn.Sequential(nn.Linear(64, 32), nn.ReLU(), nn.Dropout(0.2), nn.Linear(32, 10))
-    opt = gn.optim.Adam(model.parameters(), lr=3e-3)
-    sched = gn.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
+    opt = optim.Adam(model.parameters(), lr=3e-3)
+    sched = optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs)
     loader = DataLoader(train, batch_size=64, shuffle=True)  # shuffles from the global generator
     callbacks = [LRSchedulerCallback(sched)]
     if ckpt:
@@ -436,7 +436,7 @@ def test_resume_mid_epoch_checkpoint(tmp_path):
     def make():
         gn.manual_seed(3)
         model = _net()
-        return model, gn.optim.SGD(model.parameters(), lr=0.05, momentum=0.9), \
+        return model, optim.SGD(model.parameters(), lr=0.05, momentum=0.9), \
             DataLoader(TensorDataset(x, y), batch_size=10, shuffle=True)
 
     model, opt, loader = make()
