@@ -520,6 +520,26 @@ def test_large_params_split_across_threads_match_torch(name, kw):
         gn.set_num_threads(threads)
 
 
+@pytest.mark.parametrize("name,kw", [("SGD", dict(lr=0.1, momentum=0.9)), ("AdamW", dict(lr=0.01, amsgrad=True)),
+                                     ("RMSprop", dict(lr=0.01, momentum=0.5)), ("Adagrad", dict(lr=0.1))])
+def test_many_small_params_split_by_parameter_match_torch(name, kw):
+    """A group of many small parameters is split across threads by parameter."""
+    shapes = [(60, 70)] * 16 + [(3,), (0,), ()] + [(17, 101)] * 8  # 81k elements, none dominant
+    pair = Pair(np.float32, shapes=shapes)
+    g_opt = getattr(optim, name)(pair.gn, **kw)
+    t_opt = torch_opt(name, pair.torch, **kw)
+    threads = gn.get_num_threads()
+    gn.set_num_threads(4)
+    try:
+        for step in range(3):
+            pair.set_grads(None if step != 1 else set(range(0, len(shapes), 2)))
+            g_opt.step()
+            t_opt.step()
+            pair.check()
+    finally:
+        gn.set_num_threads(threads)
+
+
 def test_kernel_updates_strided_state_buffers_in_place():
     """State buffers that are views (not made by the optimiser) are written back."""
     from glassnet import _C

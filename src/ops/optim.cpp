@@ -9,6 +9,7 @@
 // rounded to the parameter dtype, as torch's Scalar arguments are.
 #include "ops/optim.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <type_traits>
@@ -86,6 +87,27 @@ double advance_step(const Tensor& step) {
   float* s = step.data<float>();
   *s += 1.0f;
   return static_cast<double>(*s);
+}
+
+// Runs update(i) for every parameter. Large parameters split their own
+// elements across threads; a group of many small ones (none holding half
+// the elements) is instead split by parameter, so that a network of many
+// modest layers still uses every core.
+template <class F>
+void for_each_param(const TensorList& params, const F& update) {
+  const int64_t count = static_cast<int64_t>(params.size());
+  int64_t total = 0, largest = 0;
+  for (const Tensor& p : params) {
+    total += p.numel();
+    largest = std::max(largest, p.numel());
+  }
+  if (total >= 2 * kGrain && largest <= total / 2) {
+    parallel_for(0, count, 1, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) update(static_cast<size_t>(i));
+    });
+  } else {
+    for (int64_t i = 0; i < count; ++i) update(static_cast<size_t>(i));
+  }
 }
 
 // ---- contiguous working memory ------------------------------------------------
@@ -288,7 +310,7 @@ void sgd_step(const TensorList& params, const TensorList& grads, const TensorLis
     check_state(op, "momentum buffers", params, momentum_buffers);
     check_count(op, "fresh-buffer flags", params.size(), fresh.size());
   }
-  for (size_t i = 0; i < params.size(); ++i) {
+  for_each_param(params, [&](size_t i) {
     Workspace p(&params[i]);
     const Workspace g(&grads[i]);  // read only
     Workspace buf(use_momentum ? &momentum_buffers[i] : nullptr);
@@ -301,7 +323,7 @@ void sgd_step(const TensorList& params, const TensorList& grads, const TensorLis
     });
     p.commit();
     buf.commit();
-  }
+  });
 }
 
 void adam_step(const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
@@ -314,7 +336,7 @@ void adam_step(const TensorList& params, const TensorList& grads, const TensorLi
   check_state(op, "exp_avg_sq buffers", params, exp_avg_sqs);
   if (amsgrad) check_state(op, "max_exp_avg_sq buffers", params, max_exp_avg_sqs);
   check_steps(op, params, steps);
-  for (size_t i = 0; i < params.size(); ++i) {
+  for_each_param(params, [&](size_t i) {
     const double step = advance_step(steps[i]);
     const double bias_correction1 = 1 - std::pow(beta1, step);
     const double bias_correction2 = 1 - std::pow(beta2, step);
@@ -346,7 +368,7 @@ void adam_step(const TensorList& params, const TensorList& grads, const TensorLi
     m.commit();
     v.commit();
     vmax.commit();
-  }
+  });
 }
 
 void rmsprop_step(const TensorList& params, const TensorList& grads, const TensorList& square_avgs,
@@ -359,7 +381,7 @@ void rmsprop_step(const TensorList& params, const TensorList& grads, const Tenso
   if (centered) check_state(op, "grad_avg buffers", params, grad_avgs);
   if (use_momentum) check_state(op, "momentum buffers", params, momentum_buffers);
   check_steps(op, params, steps);
-  for (size_t i = 0; i < params.size(); ++i) {
+  for_each_param(params, [&](size_t i) {
     advance_step(steps[i]);  // kept for torch's state layout; RMSprop's update does not read it
     Workspace p(&params[i]);
     const Workspace g(&grads[i]);  // read only
@@ -378,7 +400,7 @@ void rmsprop_step(const TensorList& params, const TensorList& grads, const Tenso
     sq.commit();
     ga.commit();
     buf.commit();
-  }
+  });
 }
 
 void adagrad_step(const TensorList& params, const TensorList& grads, const TensorList& state_sums,
@@ -388,7 +410,7 @@ void adagrad_step(const TensorList& params, const TensorList& grads, const Tenso
   check_group(op, params, grads);
   check_state(op, "sum buffers", params, state_sums);
   check_steps(op, params, steps);
-  for (size_t i = 0; i < params.size(); ++i) {
+  for_each_param(params, [&](size_t i) {
     const double step = advance_step(steps[i]);
     const double clr = lr / (1 + (step - 1) * lr_decay);
     Workspace p(&params[i]);
@@ -402,7 +424,7 @@ void adagrad_step(const TensorList& params, const TensorList& grads, const Tenso
     });
     p.commit();
     sum.commit();
-  }
+  });
 }
 
 }  // namespace glassnet

@@ -19,7 +19,8 @@
 // State lists that an option does not use are empty. `steps` holds one
 // float32 scalar per parameter, torch's state["step"]; the kernel adds one.
 // Non-contiguous parameters or buffers are updated through a contiguous copy
-// that is written back.
+// that is written back. Threads: a large parameter is split by elements, a
+// group of many small ones by parameter.
 #pragma once
 
 #include <vector>
