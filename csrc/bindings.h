@@ -23,6 +23,7 @@ void init_loss(py::module_& m);
 void init_nn(py::module_& m);
 void init_optim(py::module_& m);
 void init_cuda(py::module_& m);
+void init_bench(py::module_& m);
 
 // numpy dtype <-> glassnet dtype; TypeError for anything else.
 DType dtype_from_numpy(const py::dtype& dt);

@@ -18,4 +18,5 @@ PYBIND11_MODULE(_C, m) {
   init_nn(m);
   init_optim(m);
   init_cuda(m);
+  init_bench(m);
 }

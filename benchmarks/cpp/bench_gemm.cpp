@@ -15,14 +15,11 @@
 #include <stdexcept>
 #include <vector>
 
+#include "cpu.h"
 #include "gemm/gemm.h"
 #include "gemm/kernel.h"
 #include "gemm/pack.h"
 #include "parallel.h"
-
-namespace glassnet_bench {
-double fma_peak_loop(int64_t n, float seed);
-}
 
 namespace {
 
@@ -163,15 +160,15 @@ void BM_PackB(benchmark::State& state) {
 }
 BENCHMARK(BM_PackB)->Name("pack/b_256xN")->Args({0, 1024})->Args({1, 1024})->ArgNames({"trans", "N"});
 
-#ifdef GLASSNET_BENCH_FMA_PEAK
+#if defined(__x86_64__) || defined(_M_X64)
 // One core's fp32 FMA peak: compare GEMM GFLOP/s against this.
 void BM_FmaPeak(benchmark::State& state) {
-  if (!__builtin_cpu_supports("avx2") || !__builtin_cpu_supports("fma")) {
+  if (!glassnet::cpu_has_avx2_fma()) {
     state.SkipWithError("no AVX2/FMA");
     return;
   }
   double flops = 0;
-  for (auto _ : state) flops += glassnet_bench::fma_peak_loop(1 << 20, 0.001f);
+  for (auto _ : state) flops += glassnet::fma_peak_loop(1 << 20);
   state.counters["GFLOP/s"] = benchmark::Counter(flops * 1e-9, benchmark::Counter::kIsRate);
 }
 BENCHMARK(BM_FmaPeak)->Name("fma_peak/f32_1core");

@@ -23,7 +23,9 @@ void copy_host_to_device(void*, const void*, size_t, int) { unavailable("copy to
 void copy_device_to_host(void*, const void*, size_t, int) { unavailable("copy from cuda"); }
 void copy_device_to_device(void*, const void*, size_t, int) { unavailable("cuda copy"); }
 void synchronize(int) {}
+void copy_strided(Tensor&, const Tensor&) { unavailable("copy_"); }
 void fill(Tensor&, double) { unavailable("fill_"); }
+void unary(UnaryOp, const Tensor&, Tensor&, double, double) { unavailable("cuda unary op"); }
 void unary(UnaryOp, const Tensor&, Tensor&) { unavailable("cuda unary op"); }
 void binary(BinaryOp, const Tensor&, const Tensor&, Tensor&) { unavailable("cuda binary op"); }
 void reduce_all(ReduceOp, const Tensor&, Tensor&) { unavailable("cuda reduction"); }

@@ -56,34 +56,33 @@ void copy_(Tensor& dst, const Tensor& src) {
     }
     return;
   }
-  // Across devices: stage through a contiguous buffer of dst's dtype and shape.
-  Tensor staged = src;
-  if (src.dtype() != dst.dtype() || src.shape() != dst.shape() || !src.is_contiguous()) {
-    if (src.device().is_cpu()) {
-      staged = Tensor::empty(dst.shape(), dst.dtype());
-      copy_cpu(staged, src);
+  if (dst.device() == src.device()) {  // on one GPU: cast, broadcast and strides in one kernel
+    // GPU threads run in no particular order, so any other view of the same
+    // storage (a transpose included) is read from a snapshot.
+    const bool same_view = dst.raw_data() == src.raw_data() && dst.shape() == src.shape() &&
+                           dst.strides() == src.strides();
+    if (dst.storage() == src.storage() && !same_view) {
+      Tensor tmp = clone(src);
+      cuda::copy_strided(dst, tmp);
     } else {
-      fail<RuntimeError>("[copy_] converting dtype, shape or strides on ", src.device().str(),
-                         " is not supported yet; make the source contiguous with the target dtype first");
+      cuda::copy_strided(dst, src);
     }
-  }
-  const size_t nbytes = static_cast<size_t>(dst.numel()) * dst.itemsize();
-  if (dst.is_contiguous()) {
-    if (dst.device().is_cuda() && staged.device().is_cpu())
-      cuda::copy_host_to_device(dst.raw_data(), staged.raw_data(), nbytes, dst.device().index);
-    else if (dst.device().is_cpu() && staged.device().is_cuda())
-      cuda::copy_device_to_host(dst.raw_data(), staged.raw_data(), nbytes, staged.device().index);
-    else
-      cuda::copy_device_to_device(dst.raw_data(), staged.raw_data(), nbytes, dst.device().index);
     return;
   }
-  if (dst.device().is_cpu()) {
-    Tensor host = Tensor::empty(dst.shape(), dst.dtype());
-    cuda::copy_device_to_host(host.raw_data(), staged.raw_data(), nbytes, staged.device().index);
-    copy_cpu(dst, host);
-    return;
-  }
-  fail<RuntimeError>("[copy_] writing into a non-contiguous ", dst.device().str(), " tensor is not supported yet");
+  // Across devices: make src contiguous where it lives, move its bytes, then
+  // cast, broadcast and scatter on dst's device. Moving src's own bytes (not
+  // dst's) keeps a broadcast scalar a scalar on the wire.
+  const Tensor packed = src.contiguous();
+  const size_t nbytes = static_cast<size_t>(packed.numel()) * packed.itemsize();
+  const bool direct = dst.is_contiguous() && dst.dtype() == packed.dtype() && dst.shape() == packed.shape();
+  Tensor moved = direct ? dst : Tensor::empty(packed.shape(), packed.dtype(), dst.device());
+  if (dst.device().is_cuda() && packed.device().is_cpu())
+    cuda::copy_host_to_device(moved.raw_data(), packed.raw_data(), nbytes, dst.device().index);
+  else if (dst.device().is_cpu())
+    cuda::copy_device_to_host(moved.raw_data(), packed.raw_data(), nbytes, packed.device().index);
+  else
+    cuda::copy_device_to_device(moved.raw_data(), packed.raw_data(), nbytes, dst.device().index);
+  if (!direct) copy_(dst, moved);
 }
 
 Tensor to_dtype(const Tensor& t, DType dtype, bool copy) {

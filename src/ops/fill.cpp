@@ -12,7 +12,6 @@ namespace glassnet {
 void fill_(Tensor& t, double value) {
   if (t.numel() == 0) return;
   if (t.device().is_cuda()) {
-    if (!t.is_contiguous()) fail<RuntimeError>("[fill_] non-contiguous cuda tensors are not supported yet");
     cuda::fill(t, value);
     return;
   }

@@ -13,7 +13,10 @@
 
 namespace glassnet {
 
+using reduce_detail::ExtremePolicy;
+using reduce_detail::ProdPolicy;
 using reduce_detail::reduce_plan_into;
+using reduce_detail::SumPolicy;
 
 const char* reduce_name(ReduceOp op) {
   switch (op) {
@@ -29,44 +32,6 @@ const char* reduce_name(ReduceOp op) {
 }
 
 namespace {
-
-// float sums accumulate lanes in float and blocks in double; integers and
-// bools sum as int64, as torch does.
-template <class T>
-struct SumPolicy {
-  using Acc = std::conditional_t<std::is_floating_point_v<T>, T, int64_t>;
-  using Total = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
-  static Acc init() { return 0; }
-  template <class A> static A step(A acc, T v) { return acc + static_cast<A>(v); }
-  template <class A> static A merge(A a, A b) { return a + b; }
-};
-
-template <class T>
-struct ProdPolicy {
-  using Acc = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
-  using Total = Acc;
-  static Acc init() { return 1; }
-  template <class A> static A step(A acc, T v) { return acc * static_cast<A>(v); }
-  template <class A> static A merge(A a, A b) { return a * b; }
-};
-
-// NaN propagates: once an accumulator holds NaN, nothing replaces it.
-template <class T, bool kMax>
-struct ExtremePolicy {
-  using Acc = T;
-  using Total = T;
-  static Acc init() {
-    if constexpr (std::is_same_v<T, bool>) return !kMax;
-    else if constexpr (std::is_floating_point_v<T>)
-      return kMax ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::infinity();
-    else return kMax ? std::numeric_limits<T>::lowest() : std::numeric_limits<T>::max();
-  }
-  template <class A> static A step(A acc, T v) {
-    const bool better = kMax ? (v > acc) : (v < acc);
-    return (better || v != v) ? v : acc;
-  }
-  template <class A> static A merge(A a, A b) { return step(a, b); }
-};
 
 template <class T, bool kAll>
 struct LogicalPolicy {

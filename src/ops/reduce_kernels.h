@@ -17,12 +17,65 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <limits>
 #include <memory>
+#include <type_traits>
 
+#include "cpu.h"
 #include "ops/reduce_plan.h"
 #include "parallel.h"
 
 namespace glassnet::reduce_detail {
+
+// float sums accumulate lanes in float and blocks in double; integers and
+// bools sum as int64, as torch does.
+template <class T>
+struct SumPolicy {
+  using Acc = std::conditional_t<std::is_floating_point_v<T>, T, int64_t>;
+  using Total = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
+  static Acc init() { return 0; }
+  template <class A> static A step(A acc, T v) { return acc + static_cast<A>(v); }
+  template <class A> static A merge(A a, A b) { return a + b; }
+};
+
+template <class T>
+struct ProdPolicy {
+  using Acc = std::conditional_t<std::is_floating_point_v<T>, double, int64_t>;
+  using Total = Acc;
+  static Acc init() { return 1; }
+  template <class A> static A step(A acc, T v) { return acc * static_cast<A>(v); }
+  template <class A> static A merge(A a, A b) { return a * b; }
+};
+
+// NaN propagates: once an accumulator holds NaN, nothing replaces it.
+template <class T, bool kMax>
+struct ExtremePolicy {
+  using Acc = T;
+  using Total = T;
+  static Acc init() {
+    if constexpr (std::is_same_v<T, bool>) return !kMax;
+    else if constexpr (std::is_floating_point_v<T>)
+      return kMax ? -std::numeric_limits<T>::infinity() : std::numeric_limits<T>::infinity();
+    else return kMax ? std::numeric_limits<T>::lowest() : std::numeric_limits<T>::max();
+  }
+  template <class A> static A step(A acc, T v) {
+    // Bitwise | rather than ||: no branch, so the lanes vectorise to compare + blend.
+    const bool take = (kMax ? (v > acc) : (v < acc)) | (v != v);
+    return take ? v : acc;
+  }
+  template <class A> static A merge(A a, A b) { return step(a, b); }
+};
+
+// Hand-vectorised float32 extremes (reduce_avx2.cpp, x86-64 with AVX2 only).
+float row_max_f32_avx2(const float* x, int64_t n);
+float row_min_f32_avx2(const float* x, int64_t n);
+void cols_max_f32_avx2(float* acc, const float* row, int64_t w);
+void cols_min_f32_avx2(float* acc, const float* row, int64_t w);
+
+template <class Policy>
+constexpr int kFloatExtreme = std::is_same_v<Policy, ExtremePolicy<float, true>>    ? 1
+                              : std::is_same_v<Policy, ExtremePolicy<float, false>> ? -1
+                                                                                    : 0;
 
 constexpr int64_t kGrain = 32768;      // elements per thread chunk, at least
 constexpr int64_t kBlock = 4096;       // row elements folded into one Total
@@ -32,6 +85,11 @@ template <class Policy, class T>
 typename Policy::Total reduce_row(const T* x, int64_t n) {
   using Acc = typename Policy::Acc;
   using Total = typename Policy::Total;
+#if defined(__x86_64__) || defined(_M_X64)
+  if constexpr (kFloatExtreme<Policy> != 0) {
+    if (cpu_has_avx2_fma()) return kFloatExtreme<Policy> > 0 ? row_max_f32_avx2(x, n) : row_min_f32_avx2(x, n);
+  }
+#endif
   constexpr int kLanes = 16;
   Total total = static_cast<Total>(Policy::init());
   int64_t i = 0;
@@ -92,6 +150,15 @@ void reduce_plan_into(const ReducePlan& p, Out* out, const Finish& finish) {
                    const T* base = x + o * p.len * p.inner + i0;
                    for (int64_t r = 0; r < p.len; ++r) {
                      const T* row = base + r * p.inner;
+#if defined(__x86_64__) || defined(_M_X64)
+                     if constexpr (kFloatExtreme<Policy> != 0) {
+                       if (cpu_has_avx2_fma()) {
+                         if (kFloatExtreme<Policy> > 0) cols_max_f32_avx2(acc, row, w);
+                         else cols_min_f32_avx2(acc, row, w);
+                         continue;
+                       }
+                     }
+#endif
                      for (int64_t i = 0; i < w; ++i) acc[i] = Policy::step(acc[i], row[i]);
                    }
                    Out* dst = out + o * p.inner + i0;

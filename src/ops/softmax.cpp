@@ -14,6 +14,7 @@
 #include "errors.h"
 #include "ops/elementwise.h"
 #include "ops/reduce.h"
+#include "ops/reduce_kernels.h"
 #include "ops/reduce_plan.h"
 #include "ops/vecmath.h"
 #include "parallel.h"
@@ -36,14 +37,13 @@ void exp_inplace(T* y, int64_t n) {
 // One row of `len` elements: out = softmax(x) or log_softmax(x).
 template <class T, bool kLog>
 void softmax_row(const T* x, T* out, int64_t len, std::vector<T>& scratch) {
-  T m = -std::numeric_limits<T>::infinity();
-  for (int64_t j = 0; j < len; ++j) m = std::max(m, x[j]);
+  using reduce_detail::reduce_row;
+  T m = reduce_row<reduce_detail::ExtremePolicy<T, true>>(x, len);
   if (std::isinf(m) && m < 0) m = 0;  // an all -inf row: exp gives zeros and the 0/0 nan torch returns
   T* e = kLog ? scratch.data() : out;
   for (int64_t j = 0; j < len; ++j) e[j] = x[j] - m;
   exp_inplace(e, len);
-  double sum = 0;
-  for (int64_t j = 0; j < len; ++j) sum += e[j];
+  const double sum = reduce_row<reduce_detail::SumPolicy<T>>(e, len);
   if constexpr (kLog) {
     // (x - max) - log(sum), not x - (max + log(sum)): the latter rounds at max's scale.
     const T log_sum = static_cast<T>(std::log(sum));
