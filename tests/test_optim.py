@@ -605,3 +605,34 @@ def test_training_loop_with_autograd_matches_torch(name, kw):
         np.testing.assert_allclose(as_np(gw), as_np(tw), rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(as_np(gb), as_np(tb), rtol=1e-10, atol=1e-12)
     assert losses[-1] < losses[0]
+
+
+@pytest.mark.parametrize("name,kw", [("SGD", dict(lr=0.05, momentum=0.9)), ("Adam", dict(lr=0.01))])
+def test_module_parameters_train_like_torch(name, kw):
+    """nn.Parameters of a module, grouped by name, trained against torch.nn."""
+    nn = pytest.importorskip("glassnet.nn")
+    rng = np.random.default_rng(11)
+    g_model = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 3))
+    t_model = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    with torch.no_grad(), gn.no_grad():
+        for gp, tp in zip(g_model.parameters(), t_model.parameters()):
+            gp.copy_(gn.tensor(tp.numpy()))
+
+    def groups(model):
+        named = dict(model.named_parameters())
+        return [{"params": [p for n, p in named.items() if n.endswith("weight")]},
+                {"params": [p for n, p in named.items() if n.endswith("bias")], "lr": kw["lr"] / 2}]
+
+    g_opt = getattr(optim, name)(groups(g_model), **kw)
+    t_opt = torch_opt(name, groups(t_model), **kw)
+    x = rng.standard_normal((16, 6)).astype(np.float32)
+    y = rng.standard_normal((16, 3)).astype(np.float32)
+    for _ in range(6):
+        g_opt.zero_grad()
+        t_opt.zero_grad()
+        nn.MSELoss()(g_model(gn.tensor(x)), gn.tensor(y)).backward()
+        torch.nn.MSELoss()(t_model(torch.tensor(x)), torch.tensor(y)).backward()
+        g_opt.step()
+        t_opt.step()
+    for gp, tp in zip(g_model.parameters(), t_model.parameters()):
+        np.testing.assert_allclose(as_np(gp), as_np(tp), rtol=1e-4, atol=1e-5)
