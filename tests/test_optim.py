@@ -636,3 +636,65 @@ def test_module_parameters_train_like_torch(name, kw):
         t_opt.step()
     for gp, tp in zip(g_model.parameters(), t_model.parameters()):
         np.testing.assert_allclose(as_np(gp), as_np(tp), rtol=1e-4, atol=1e-5)
+
+
+# ---- CUDA: the same updates on GPU parameters (skipped without a GPU) ---------------------
+
+needs_gpu = pytest.mark.skipif(not gn.cuda.is_available(), reason="needs a CUDA GPU")
+GPU_CASES = [(name, kw) for name, cases in CASES.items() for kw in cases[:1] + cases[-1:]]
+
+
+@needs_gpu
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", GPU_CASES, ids=[ids(c) for c in GPU_CASES])
+def test_cuda_params_match_torch(case, dtype):
+    """Parameters, gradients and state on the GPU; step counters stay on the
+    CPU as torch keeps them."""
+    name, kw = case
+    shapes = [(5, 3), (7,), (), (0, 4), (300, 257)]
+    pair = Pair(dtype, shapes=shapes)
+    params = [p.detach().cuda().requires_grad_(True) for p in pair.gn]
+    g_opt = getattr(optim, name)(params, **kw)
+    t_opt = torch_opt(name, pair.torch, **kw)
+    for _ in range(5):
+        pair.set_grads()
+        for p, cpu_param in zip(params, pair.gn):
+            p.grad = cpu_param.grad.cuda()
+        g_opt.step()
+        t_opt.step()
+        for p, tp in zip(params, pair.torch):
+            # FMA contraction on the GPU moves the last bit or two.
+            np.testing.assert_allclose(p.detach().cpu().numpy(), as_np(tp), rtol=1e-4 if dtype == np.float32 else 1e-9,
+                                       atol=1e-5 if dtype == np.float32 else 1e-11)
+    for p in params:
+        for key, value in g_opt.state[p].items():
+            assert value.device.type == ("cpu" if key == "step" else "cuda"), key
+
+
+@needs_gpu
+def test_cuda_strided_param_is_updated_through_its_view():
+    rng = np.random.default_rng(9)
+    w, g = rng.standard_normal((4, 6)), rng.standard_normal((4, 6))
+    base = gn.tensor(w.T.copy()).cuda()
+    p = base.transpose(0, 1).requires_grad_(True)
+    p.grad = gn.tensor(g).cuda()
+    optim.SGD([p], lr=0.5, momentum=0.9).step()
+    np.testing.assert_allclose(base.cpu().numpy().T, w - 0.5 * g, rtol=1e-12)
+
+
+@needs_gpu
+def test_cuda_and_cpu_params_in_one_group():
+    a = gn.tensor(np.ones(3), requires_grad=True)
+    b = gn.tensor(np.ones(3)).cuda().requires_grad_(True)
+    a.grad = gn.tensor(np.full(3, 2.0))
+    b.grad = gn.tensor(np.full(3, 2.0)).cuda()
+    optim.Adam([a, b], lr=0.1).step()
+    np.testing.assert_allclose(b.detach().cpu().numpy(), as_np(a), rtol=1e-12)
+
+
+@needs_gpu
+def test_cuda_gradient_on_the_wrong_device_raises():
+    p = gn.zeros(3).cuda().requires_grad_(True)
+    p.grad = gn.zeros(3)
+    with pytest.raises(RuntimeError, match=r"\[sgd_step\] gradient 0 is on cpu but its parameter is on cuda:0"):
+        optim.SGD([p], lr=0.1).step()
