@@ -46,6 +46,10 @@ def from_c(c_dtype):
     return _FROM_C[c_dtype]
 
 
+# Indexed by the C++ DType's value (bool 0, int64 1, float32 2, float64 3).
+BY_CODE = sorted((float32, float64, int64, bool), key=lambda d: int(d._c))
+
+
 def to_dtype(value):
     """Accepts a gn.dtype, a numpy dtype or a Python type and returns a gn.dtype."""
     if isinstance(value, dtype):

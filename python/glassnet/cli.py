@@ -19,6 +19,8 @@ from typing import Callable
 
 import numpy as np
 
+from . import bench
+
 # Defaults for `glassnet train`, chosen so the default run clears 97.5% test
 # accuracy on the digits in a few seconds (tests/test_cli.py checks it). Tried
 # on 14 seeds: 353-355 of the 359 test digits right (98.3-98.9%). Label smoothing
@@ -245,6 +247,7 @@ def _summary_markdown(s):
 
 SUBCOMMANDS = {
     "train": Subcommand("train a model and write a checkpoint, history and summary", _add_train_arguments, run_train),
+    "bench": Subcommand("time glassnet's kernels beside numpy's and torch's", bench.add_arguments, bench.run),
 }
 
 
