@@ -71,6 +71,9 @@ def test_unknown_dataset_and_model(tmp_path):
     assert r.returncode != 0 and "train-images-idx3-ubyte" in r.stderr and "Traceback" not in r.stderr
     r = glassnet("train", "--model", "resnet999", "--out", str(tmp_path / "o"))
     assert r.returncode != 0 and "unknown model" in r.stderr
+    if not gn.cuda.is_available():
+        r = glassnet("train", "--device", "cuda", "--out", str(tmp_path / "o"))
+        assert r.returncode != 0 and "CUDA is not available" in r.stderr and "Traceback" not in r.stderr
 
 
 def test_subcommand_table_is_open():
