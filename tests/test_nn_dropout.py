@@ -197,3 +197,15 @@ def test_dropout_double_backward(rng):
     np.testing.assert_allclose(g.detach().numpy(), 2 * kept * 4.0 * x.detach().numpy(), rtol=1e-12)
     g.backward(gn.ones(6, 5, dtype=gn.float64))
     np.testing.assert_allclose(x.grad.numpy(), 2 * kept * 4.0, rtol=1e-12)
+
+
+def test_dropout_backward_kernel_rejects_a_mask_that_does_not_fit():
+    from glassnet import _C
+
+    grad = _C.from_numpy(np.ones((4, 3, 2)))
+    with pytest.raises(ValueError, match=r"\[dropout_backward\] mask of shape \(4, 2, 1\) does not fit grad of shape"):
+        _C.dropout_backward(grad, _C.from_numpy(np.ones((4, 2, 1), bool)), 0.5)
+    with pytest.raises(ValueError, match=r"\[dropout_backward\] expected a bool mask"):
+        _C.dropout_backward(grad, _C.from_numpy(np.ones((4, 3, 2))), 0.5)
+    with pytest.raises(ValueError, match=r"\[dropout\] mask_dims=4 out of range"):
+        _C.dropout_forward(grad, 0.5, 4)

@@ -131,3 +131,15 @@ def test_embedding_double_backward_with_frequency_scaling(rng):
     np.testing.assert_allclose(gw.detach().numpy(), expected_gw, rtol=1e-12)
     (gw * gw).backward(gn.ones(5, 3, dtype=gn.float64))
     np.testing.assert_allclose(ss.grad.numpy(), 2 * expected_gw[idx] / count[idx][:, None], rtol=1e-12)
+
+
+def test_embedding_backward_kernel_rejects_inconsistent_arguments():
+    from glassnet import _C
+
+    idx = _C.from_numpy(np.array([[1, 2], [0, 3]]))
+    with pytest.raises(ValueError, match=r"\[embedding_backward\] grad of shape \(2, 3, 4\) does not fit indices"):
+        _C.embedding_backward(_C.from_numpy(np.ones((2, 3, 4))), idx, 5, None, False)
+    with pytest.raises(IndexError, match=r"\[embedding_backward\] index 3 is out of range"):
+        _C.embedding_backward(_C.from_numpy(np.ones((2, 2, 4))), idx, 3, None, False)
+    with pytest.raises(ValueError, match=r"\[embedding_backward\] padding_idx=5"):
+        _C.embedding_backward(_C.from_numpy(np.ones((2, 2, 4))), idx, 5, 5, False)

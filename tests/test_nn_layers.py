@@ -418,3 +418,37 @@ def test_train_a_small_model_in_step_with_torch(rng):
     for (name, a), b in zip(g_model.state_dict().items(), t_model.state_dict().values()):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-4, atol=1e-5, err_msg=name)
     assert math.isfinite(gl.item())
+
+
+@pytest.mark.parametrize("make", [lambda n: n.Linear(4, 3), lambda n: n.LayerNorm(4), lambda n: n.BatchNorm1d(4),
+                                  lambda n: n.GELU(), lambda n: n.Softmax(dim=1), lambda n: n.GroupNorm(1, 4)])
+def test_layers_accept_non_contiguous_input(rng, make):
+    """A transposed (non-contiguous) input gives torch's values and gradients.
+    (GroupNorm gets one group of 4: groups of 2 values make float32 gradients
+    ill-conditioned enough that torch itself is off by 1e-3 from float64.)"""
+    g_mod, t_mod = make(nn), make(torch.nn)
+    _copy_state(g_mod, t_mod)
+    a = rand(rng, (4, 6), np.float32)
+    g_leaf, t_leaf = gn.tensor(a, requires_grad=True), torch.tensor(a, requires_grad=True)
+    g_x, t_x = g_leaf.transpose(0, 1), t_leaf.transpose(0, 1)
+    assert not g_x.is_contiguous()
+    g_out, t_out = g_mod(g_x), t_mod(t_x)
+    np.testing.assert_allclose(g_out.detach().numpy(), t_out.detach().numpy(), rtol=1e-4, atol=1e-5)
+    w = rng.standard_normal(tuple(t_out.shape)).astype(np.float32)
+    (g_out * gn.tensor(w)).sum().backward()
+    (t_out * torch.tensor(w)).sum().backward()
+    np.testing.assert_allclose(g_leaf.grad.numpy(), t_leaf.grad.numpy(), rtol=1e-4, atol=1e-5)
+
+
+@pytest.mark.parametrize("call, error, op", [
+    (lambda: nn.Embedding(3, 2)(gn.tensor([5])), IndexError, "embedding"),
+    (lambda: nn.CrossEntropyLoss()(gn.zeros(2, 3), gn.tensor([0, 7])), IndexError, "cross_entropy"),
+    (lambda: nn.LayerNorm(4)(gn.zeros(2, 3)), ValueError, "layer_norm"),
+    (lambda: nn.GroupNorm(2, 4)(gn.zeros(2, 6)), ValueError, "group_norm"),
+    (lambda: nn.BatchNorm1d(3)(gn.zeros(2, 4)), ValueError, "batch_norm"),
+    (lambda: nn.Bilinear(2, 3, 4)(gn.zeros(5, 2), gn.zeros(4, 3)), ValueError, "bilinear"),
+    (lambda: nn.MSELoss()(gn.zeros(2, 3), gn.zeros(3, 2)), ValueError, "mse_loss"),
+])
+def test_bad_input_names_the_op_and_shapes(call, error, op):
+    with pytest.raises(error, match=rf"\[{op}\]"):
+        call()

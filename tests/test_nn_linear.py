@@ -117,3 +117,17 @@ def test_linear_double_backward_matches_torch(rng):
     (t_gx * t_gx).backward(torch.ones(3, 4, dtype=torch.float64))
     np.testing.assert_allclose(gw.grad.numpy(), tw.grad.numpy(), rtol=1e-10)
     np.testing.assert_allclose(gb.grad.numpy(), tb.grad.numpy(), rtol=1e-10)
+
+
+def test_linear_backward_kernel_rejects_inconsistent_arguments():
+    from glassnet import _C
+
+    def T(*s):
+        return _C.from_numpy(np.ones(s))
+
+    with pytest.raises(ValueError, match=r"\[linear_backward\] grad \(4, 6\), input \(4, 3\) and weight \(5, 3\)"):
+        _C.linear_backward(T(4, 6), T(4, 3), T(5, 3), True, True, True)
+    with pytest.raises(ValueError, match=r"\[linear_backward\].*differ in the batch dims"):
+        _C.linear_backward(T(2, 5), T(4, 3), T(5, 3), True, True, True)
+    with pytest.raises(TypeError, match=r"\[linear_backward\].*one dtype"):
+        _C.linear_backward(_C.from_numpy(np.ones((4, 5), np.float32)), T(4, 3), T(5, 3), True, True, True)

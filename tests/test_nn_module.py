@@ -373,6 +373,11 @@ def test_double_float_and_to_keep_parameter_identity():
         net.to(gn.int64)
     net.to(gn.zeros(1, dtype=gn.float64))
     assert w.dtype == gn.float64
+    net.to("cpu", gn.float32, non_blocking=True)
+    assert w.dtype == gn.float32
+    net.to("cpu", True)
+    with pytest.raises(TypeError, match="unexpected"):
+        net.to(copy=True)
 
 
 @pytest.mark.skipif(not gn.cuda.is_available(), reason="needs CUDA")
@@ -663,3 +668,15 @@ def test_parameter_list_repr_matches_torch():
     torch = pytest.importorskip("torch")
     got = repr(nn.ParameterList([gn.zeros(2, 3), gn.ones(3)])).replace("glassnet", "torch")
     assert got == repr(torch.nn.ParameterList([torch.zeros(2, 3), torch.ones(3)]))
+
+
+def test_gradcheck_through_a_hooked_model():
+    """Hooks that return None leave the gradients exact (float64 finite differences)."""
+    gn.manual_seed(1)
+    model = nn.Sequential(nn.Linear(3, 4), nn.Tanh(), nn.LayerNorm(4), nn.Linear(4, 2)).double()
+    for m in model:
+        m.register_forward_hook(lambda mod, args, out: None)
+        m.register_full_backward_hook(lambda mod, gi, go: None)
+        m.register_full_backward_pre_hook(lambda mod, go: None)
+    x = gn.randn(5, 3, dtype=gn.float64, requires_grad=True)
+    assert gn.autograd.gradcheck(lambda x: model(x), (x,))

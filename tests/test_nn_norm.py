@@ -265,3 +265,38 @@ def test_norms_double_backward_matches_torch(rng, case):
         results.append((loss_grad.numpy(), gx.detach().numpy(), xs.grad.numpy(), ws.grad.numpy(), bs.grad.numpy()))
     for got, want in zip(results[0][1:], results[1][1:]):
         np.testing.assert_allclose(got, want, rtol=1e-9, atol=1e-11)
+
+
+def test_backward_kernels_reject_inconsistent_arguments():
+    # Straight into _C with statistics or gradients of the wrong shape: typed
+    # errors, never a crash (run in a subprocess so a crash fails the test only).
+    import subprocess
+    import sys
+    import textwrap
+
+    script = textwrap.dedent("""
+        import numpy as np
+        from glassnet import _C
+        T = lambda *s: _C.from_numpy(np.ones(s))
+        x, g = T(4, 3, 2), T(4, 3, 2)
+        cases = [
+            lambda: _C.batch_norm_backward(g, x, None, T(2), T(3), True, True, True, True),
+            lambda: _C.batch_norm_backward(T(4, 3), x, None, T(3), T(3), True, True, True, True),
+            lambda: _C.layer_norm_backward(g, x, [2], None, T(3), T(12), True, True, True),
+            lambda: _C.layer_norm_backward(g, x, [5], None, T(12), T(12), True, True, True),
+            lambda: _C.group_norm_backward(g, x, 3, None, T(4), T(12), True, True, True),
+            lambda: _C.group_norm_backward(g, x, 2, T(3), T(8), T(8), True, True, True),
+            lambda: _C.batch_norm_forward(x, T(3), T(3), None, None, True, 0.1, 1e-5) and
+                    _C.batch_norm_forward(x, T(3), T(2), None, None, True, 0.1, 1e-5),
+        ]
+        for i, case in enumerate(cases):
+            try:
+                case()
+            except (ValueError, TypeError) as e:
+                assert str(e).startswith("["), e
+            else:
+                raise SystemExit(f"case {i} did not raise")
+        print("ok")
+    """)
+    result = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120)
+    assert result.returncode == 0 and result.stdout.strip() == "ok", result.stderr + result.stdout

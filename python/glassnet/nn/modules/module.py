@@ -449,9 +449,12 @@ class Module(StateDictMixin):
         device = kwargs.pop("device", None)
         dtype = kwargs.pop("dtype", None)
         kwargs.pop("non_blocking", None)
+        kwargs.pop("memory_format", None)
         if kwargs:
             raise TypeError(f"[Module.to] unexpected arguments {sorted(kwargs)}")
         for a in args:
+            if isinstance(a, bool):  # to(device, non_blocking)
+                continue
             if isinstance(a, Tensor):
                 device, dtype = a.device, a.dtype
             elif isinstance(a, (str, device_cls)):

@@ -1,0 +1,7 @@
+#include "bindings.h"
+
+namespace glassnet::bindings {
+
+void init_conv(py::module_& m) {}
+
+}  // namespace glassnet::bindings
