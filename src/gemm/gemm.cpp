@@ -240,13 +240,22 @@ void gemm_packed(const Problem<T>& p, int threads) {
   }
 }
 
-// Small-path thresholds, measured with bench_gemm on Zen 3: the unpacked
-// path wins only while packing cannot be amortised, i.e. at most two MR row
-// tiles or a product below 64³. Past that, reading A in place costs more
-// (rows a power-of-two apart share L1 sets) than packing it.
+// Small-path thresholds, measured with bench_gemm (gemm/path) on Zen 3 for
+// the AVX2 kernel: the unpacked path wins only while packing cannot be
+// amortised, i.e. at most two MR row tiles or a product below 64³. Past
+// that, reading A in place costs more (rows a power-of-two apart share L1
+// sets) than packing it.
+// With the AVX-512 sup kernel (Zen 4): 8 rows × 32 columns per step hide
+// the in-place reads of A, and it was as fast or faster than the packed path
+// on every training shape up to 256×1024·1024×1024 and on 256³, in all
+// three transpose forms; from M = 512 (and the 4096-row MLP shapes) packing
+// wins again. Narrow N (≤ NR: one panel, A streamed once) always takes it.
 template <class T>
 bool use_small_path(const Problem<T>& p) {
   const double mnk = double(p.M) * double(p.N) * double(p.K);
+  if (use_avx512())
+    return p.N <= SupTile<T>::NR || (p.M <= 256 && mnk <= 256.0 * 1024.0 * 1024.0) ||
+           mnk <= 64.0 * 64.0 * 64.0;
   return p.M <= 2 * Tile<T>::MR + 4 || mnk <= 64.0 * 64.0 * 64.0;
 }
 
