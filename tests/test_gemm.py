@@ -143,7 +143,8 @@ def test_addmm(rng, dtype, input_shape, beta, alpha):
 
 @pytest.mark.parametrize("dtype", DTYPES)
 @pytest.mark.parametrize("sa,sb", [((4, 9, 17), (17, 10)), ((2, 1, 33, 8), (3, 8, 31)), ((17,), (3, 17, 5)),
-                                   ((6, 5, 2), (2,)), ((3, 1, 1), (1, 1, 4))])
+                                   ((6, 5, 2), (2,)), ((3, 1, 1), (1, 1, 4)), ((17,), (17,)),
+                                   ((33,), (33, 10)), ((10, 33), (33,))])
 def test_batched_broadcasting(rng, threads, dtype, sa, sb):
     a64, b64 = _rand(rng, sa, dtype), _rand(rng, sb, dtype)
     got = gn.matmul(gn.from_numpy(a64), gn.from_numpy(b64))

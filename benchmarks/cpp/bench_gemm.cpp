@@ -126,6 +126,16 @@ void path_args(benchmark::internal::Benchmark* b) {
     for (int64_t trans : {0, 1, 2})
       for (int64_t path : {1, 2}) b->Args({s[0], s[1], s[2], trans, 1, path});
 }
+// Where a second thread starts to pay: 1 vs 2 threads around choose_threads'
+// threshold (kFlopsPerThread), through the automatic path.
+void thread_args(benchmark::internal::Benchmark* b) {
+  const int64_t shapes[][3] = {{32, 256, 64}, {32, 128, 256}, {64, 256, 128}, {64, 256, 256},
+                               {128, 256, 256}, {64, 256, 784}};
+  for (auto& s : shapes)
+    for (int64_t thr : {1, 2}) b->Args({s[0], s[1], s[2], 0, thr, 0});
+}
+BENCHMARK(BM_GemmPath)->Name("gemm/threads")->Apply(thread_args)->UseRealTime()
+    ->ArgNames({"M", "N", "K", "trans", "threads", "path"});
 BENCHMARK(BM_GemmPath)->Name("gemm/path")->Apply(path_args)->UseRealTime()
     ->ArgNames({"M", "N", "K", "trans", "threads", "path"});
 
