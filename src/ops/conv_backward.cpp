@@ -1,0 +1,134 @@
+// conv2d backward (Chellapilla et al. 2006, §3): both gradients are GEMMs on
+// the same lowering as the forward, with the transposes read through strides.
+//   data:   col (Cg·kh·kw, P) = w_gᵀ · gy_n,g,  then gx_n,g = col2im(col)
+//   weight: gw_g (Kg, Cg·kh·kw) += gy_n,g · im2col(x_n,g)ᵀ, summed over the batch
+// The weight sum runs over batch slices, one per thread, each into its own
+// partial buffer; the partials are added at the end, so no thread waits.
+#include <algorithm>
+#include <vector>
+
+#include "dispatch.h"
+#include "gemm/gemm.h"
+#include "ops/conv.h"
+#include "ops/conv_depthwise.h"
+#include "ops/conv_im2col.h"
+#include "parallel.h"
+
+namespace glassnet {
+namespace conv_detail {
+
+template <class T>
+void conv_backward_data_kernel(const ConvShape& s, const T* gy, const T* w, T* gx) {
+  if (is_depthwise(s)) return depthwise_backward_data(s, gy, w, gx);
+  const int64_t G = s.a.groups, Kg = s.Kg(), R = s.rows(), P = s.P(), HW = s.H * s.W;
+  const bool pointwise = is_pointwise(s);
+  const int64_t slices = batch_slices(s.N, 2.0 * s.K * P * R);
+  for_batch_slices(s.N, slices, [&](int64_t, int64_t n0, int64_t n1) {
+    std::vector<T> col(pointwise ? 0 : R * P);
+    for (int64_t n = n0; n < n1; ++n) {
+      T* gxn = gx + n * s.C * HW;
+      if (!pointwise) std::fill(gxn, gxn + s.C * HW, T(0));
+      for (int64_t g = 0; g < G; ++g) {
+        T* gxg = gxn + g * s.Cg() * HW;
+        T* c = pointwise ? gxg : col.data();
+        // wᵀ: the (Kg, R) block read with its strides swapped.
+        gemm::gemm<T>(R, P, Kg, T(1), w + g * Kg * R, 1, R, gy + (n * s.K + g * Kg) * P, P, 1, T(0), c, P, 1);
+        if (!pointwise) col2im(s, col.data(), gxg);
+      }
+    }
+  });
+}
+
+template <class T>
+void conv_backward_weight_kernel(const ConvShape& s, const T* gy, const T* x, T* gw) {
+  if (is_depthwise(s)) return depthwise_backward_weight(s, gy, x, gw);
+  const int64_t G = s.a.groups, Kg = s.Kg(), R = s.rows(), P = s.P(), HW = s.H * s.W;
+  const bool pointwise = is_pointwise(s);
+  const int64_t slices = batch_slices(s.N, 2.0 * s.K * P * R);
+  const int64_t wsize = s.K * R;
+  // Slice 0 writes gw itself; the others write partials added afterwards.
+  std::vector<T> partial((slices - 1) * wsize);
+  for_batch_slices(s.N, slices, [&](int64_t t, int64_t n0, int64_t n1) {
+    T* out = t == 0 ? gw : partial.data() + (t - 1) * wsize;
+    if (n0 == n1) {
+      std::fill(out, out + wsize, T(0));
+      return;
+    }
+    std::vector<T> col(pointwise ? 0 : R * P);
+    for (int64_t n = n0; n < n1; ++n) {
+      for (int64_t g = 0; g < G; ++g) {
+        const T* xg = x + (n * s.C + g * s.Cg()) * HW;
+        const T* c = xg;
+        if (!pointwise) {
+          im2col(s, xg, col.data());
+          c = col.data();
+        }
+        // colᵀ: (R, P) read as (P, R) through swapped strides.
+        gemm::gemm<T>(Kg, R, P, T(1), gy + (n * s.K + g * Kg) * P, P, 1, c, 1, P, n == n0 ? T(0) : T(1),
+                      out + g * Kg * R, R, 1);
+      }
+    }
+  });
+  for (int64_t t = 1; t < slices; ++t) {
+    const T* p = partial.data() + (t - 1) * wsize;
+    for (int64_t i = 0; i < wsize; ++i) gw[i] += p[i];
+  }
+}
+
+template <class T>
+void conv_backward_bias_kernel(int64_t N, int64_t K, int64_t P, const T* gy, T* gb) {
+  parallel_for(0, K, std::max<int64_t>(1, 65536 / std::max<int64_t>(1, N * P)), [&](int64_t k0, int64_t k1) {
+    for (int64_t k = k0; k < k1; ++k) {
+      double acc = 0;
+      for (int64_t n = 0; n < N; ++n) {
+        const T* g = gy + (n * K + k) * P;
+        T row = 0;
+        for (int64_t p = 0; p < P; ++p) row += g[p];
+        acc += row;
+      }
+      gb[k] = static_cast<T>(acc);
+    }
+  });
+}
+
+template void conv_backward_data_kernel<float>(const ConvShape&, const float*, const float*, float*);
+template void conv_backward_data_kernel<double>(const ConvShape&, const double*, const double*, double*);
+template void conv_backward_weight_kernel<float>(const ConvShape&, const float*, const float*, float*);
+template void conv_backward_weight_kernel<double>(const ConvShape&, const double*, const double*, double*);
+template void conv_backward_bias_kernel<float>(int64_t, int64_t, int64_t, const float*, float*);
+template void conv_backward_bias_kernel<double>(int64_t, int64_t, int64_t, const double*, double*);
+
+}  // namespace conv_detail
+
+using namespace conv_detail;
+
+std::tuple<Tensor, Tensor, Tensor> conv2d_backward(const Tensor& grad, const Tensor& x, const Tensor& weight,
+                                                   const Conv2dArgs& a, bool need_input, bool need_weight,
+                                                   bool need_bias) {
+  const char* op = "conv2d_backward";
+  const ConvShape s = conv2d_shape(x, weight, nullptr, a, op);
+  check_grad(grad, x, {s.N, s.K, s.Ho, s.Wo}, op);
+  const Tensor gc = grad.contiguous();
+  Tensor gx, gw, gb;
+  dispatch_float(x.dtype(), op, [&](auto tag) {
+    using T = decltype(tag);
+    const T* gp = gc.template data<T>();
+    if (need_input) {
+      gx = Tensor::zeros(x.shape(), x.dtype());
+      if (gx.numel() && s.K) conv_backward_data_kernel<T>(s, gp, weight.contiguous().template data<T>(),
+                                                          gx.template data<T>());
+    }
+    if (need_weight) {
+      gw = Tensor::zeros(weight.shape(), x.dtype());
+      if (gw.numel() && s.N) conv_backward_weight_kernel<T>(s, gp, x.contiguous().template data<T>(),
+                                                            gw.template data<T>());
+    }
+    if (need_bias) {
+      gb = Tensor::zeros({s.K}, x.dtype());
+      conv_backward_bias_kernel<T>(s.N, s.K, s.P(), gp, gb.template data<T>());
+    }
+  });
+  return {gx, gw, gb};
+}
+
+}  // namespace glassnet
