@@ -80,7 +80,7 @@ class ConvTranspose2d(Function):
             # conv_transpose2d(x, W) = conv2d's input gradient, so its own
             # gradients are conv2d's forward and weight gradient, roles swapped.
             gx = conv2d(grad, weight, None, stride, padding, dilation, groups) if need_x else None
-            gw = _conv2d_weight_grad(x, grad, weight.shape, stride, padding, dilation, groups) if need_w else None
+            gw = _conv2d_weight_grad(grad, x, weight.shape, stride, padding, dilation, groups) if need_w else None
             gb = grad.sum((0, 2, 3)) if need_b else None
             return (gx, gw, gb) + (None,) * 5
         gx, gw, gb = _C.conv_transpose2d_backward(grad._impl, x._impl, weight._impl, *ctx.args, need_x, need_w,
