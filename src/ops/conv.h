@@ -85,7 +85,7 @@ bool is_depthwise(const ConvShape& s);
 // y (N, K, Ho, Wo) = conv(x (N, C, H, W), w (K, Cg, kh, kw)) + bias (K) or null
 template <class T>
 void conv_forward_kernel(const ConvShape& s, const T* x, const T* w, const T* bias, T* y);
-// gx (N, C, H, W) = adjointconv(gy (N, K, Ho, Wo), w); gx is overwritten.
+// gx (N, C, H, W) += adjoint conv(gy (N, K, Ho, Wo), w); gx must arrive zeroed.
 template <class T>
 void conv_backward_data_kernel(const ConvShape& s, const T* gy, const T* w, T* gx);
 // gw (K, Cg, kh, kw) = Σ_n gy_n · im2col(x_n)ᵀ; gw is overwritten.

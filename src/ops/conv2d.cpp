@@ -1,8 +1,10 @@
 // conv2d forward: operand checks, the per-shape choice of algorithm, and the
 // forward kernel. A 1×1 stride-1 unpadded convolution multiplies the weight
 // by the input plane directly; depthwise goes to depthwise.cpp; the rest is
-// im2col into a per-thread buffer and one packed GEMM per (sample, group):
-//   y_n,g (Kg, P) = w_g (Kg, Cg·kh·kw) · col (Cg·kh·kw, P)   (+ bias in the epilogue)
+// im2col into a per-thread buffer and one packed GEMM per (block of samples, group):
+//   y_g (Kg, m·P) = w_g (Kg, Cg·kh·kw) · col (Cg·kh·kw, m·P)   (+ bias in the epilogue)
+// with m > 1 samples side by side only when an output plane P is small, so
+// the GEMM stays wide (LeNet's late layers would otherwise be GEMVs).
 #include <algorithm>
 #include <vector>
 
@@ -128,23 +130,32 @@ bool is_depthwise(const ConvShape& s) { return s.Cg() == 1 && s.a.groups > 1; }
 template <class T>
 void conv_forward_kernel(const ConvShape& s, const T* x, const T* w, const T* bias, T* y) {
   if (is_depthwise(s)) return depthwise_forward(s, x, w, bias, y);
-  const int64_t G = s.a.groups, Kg = s.Kg(), R = s.rows(), P = s.P(), HW = s.H * s.W;
+  const int64_t G = s.a.groups, Cg = s.Cg(), Kg = s.Kg(), R = s.rows(), P = s.P(), HW = s.H * s.W;
   const bool pointwise = is_pointwise(s);
+  const int64_t nb = samples_per_gemm(s, sizeof(T));
   const int64_t slices = batch_slices(s.N, 2.0 * s.K * P * R);
   for_batch_slices(s.N, slices, [&](int64_t, int64_t n0, int64_t n1) {
-    std::vector<T> col(pointwise ? 0 : R * P);
-    for (int64_t n = n0; n < n1; ++n) {
+    const int64_t m_max = std::min(nb, n1 - n0);
+    if (m_max < 1) return;
+    // One sample of a pointwise convolution is already its own col matrix.
+    std::vector<T> col(pointwise && m_max == 1 ? 0 : R * P * m_max);
+    std::vector<T> out(m_max > 1 ? Kg * P * m_max : 0);
+    for (int64_t b = n0; b < n1; b += m_max) {
+      const int64_t m = std::min(m_max, n1 - b), cols = m * P;
       for (int64_t g = 0; g < G; ++g) {
-        const T* xg = x + (n * s.C + g * s.Cg()) * HW;
-        const T* b = xg;
-        if (!pointwise) {
-          im2col(s, xg, col.data());
-          b = col.data();
+        const T* xg = x + (b * s.C + g * Cg) * HW;
+        const T* src = xg;
+        if (!(pointwise && m == 1)) {
+          for (int64_t j = 0; j < m; ++j) im2col(s, xg + j * s.C * HW, col.data() + j * P, cols);
+          src = col.data();
         }
+        T* yg = y + (b * s.K + g * Kg) * P;
         gemm::Epilogue<T> ep;
         ep.bias = bias ? bias + g * Kg : nullptr;
         ep.bias_per_row = true;
-        gemm::gemm<T>(Kg, P, R, T(1), w + g * Kg * R, R, 1, b, P, 1, T(0), y + (n * s.K + g * Kg) * P, P, 1, ep);
+        gemm::gemm<T>(Kg, cols, R, T(1), w + g * Kg * R, R, 1, src, cols, 1, T(0), m == 1 ? yg : out.data(), cols,
+                      1, ep);
+        if (m > 1) scatter_planes(out.data(), Kg, P, m, yg, s.K * P);
       }
     }
   });

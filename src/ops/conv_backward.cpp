@@ -20,20 +20,30 @@ namespace conv_detail {
 template <class T>
 void conv_backward_data_kernel(const ConvShape& s, const T* gy, const T* w, T* gx) {
   if (is_depthwise(s)) return depthwise_backward_data(s, gy, w, gx);
-  const int64_t G = s.a.groups, Kg = s.Kg(), R = s.rows(), P = s.P(), HW = s.H * s.W;
+  const int64_t G = s.a.groups, Cg = s.Cg(), Kg = s.Kg(), R = s.rows(), P = s.P(), HW = s.H * s.W;
   const bool pointwise = is_pointwise(s);
+  const int64_t nb = samples_per_gemm(s, sizeof(T));
   const int64_t slices = batch_slices(s.N, 2.0 * s.K * P * R);
   for_batch_slices(s.N, slices, [&](int64_t, int64_t n0, int64_t n1) {
-    std::vector<T> col(pointwise ? 0 : R * P);
-    for (int64_t n = n0; n < n1; ++n) {
-      T* gxn = gx + n * s.C * HW;
-      if (!pointwise) std::fill(gxn, gxn + s.C * HW, T(0));
+    const int64_t m_max = std::min(nb, n1 - n0);
+    if (m_max < 1) return;
+    std::vector<T> col(pointwise && m_max == 1 ? 0 : R * P * m_max);
+    std::vector<T> gyb(m_max > 1 ? Kg * P * m_max : 0);
+    for (int64_t b = n0; b < n1; b += m_max) {
+      const int64_t m = std::min(m_max, n1 - b), cols = m * P;
       for (int64_t g = 0; g < G; ++g) {
-        T* gxg = gxn + g * s.Cg() * HW;
-        T* c = pointwise ? gxg : col.data();
+        const T* gyg = gy + (b * s.K + g * Kg) * P;
+        if (m > 1) {
+          gather_planes(gyg, s.K * P, Kg, P, m, gyb.data());
+          gyg = gyb.data();
+        }
+        T* gxg = gx + (b * s.C + g * Cg) * HW;
+        const bool direct = pointwise && m == 1;
         // wᵀ: the (Kg, R) block read with its strides swapped.
-        gemm::gemm<T>(R, P, Kg, T(1), w + g * Kg * R, 1, R, gy + (n * s.K + g * Kg) * P, P, 1, T(0), c, P, 1);
-        if (!pointwise) col2im(s, col.data(), gxg);
+        gemm::gemm<T>(R, cols, Kg, T(1), w + g * Kg * R, 1, R, gyg, cols, 1, T(0), direct ? gxg : col.data(), cols,
+                      1);
+        if (!direct)
+          for (int64_t j = 0; j < m; ++j) col2im(s, col.data() + j * P, gxg + j * s.C * HW, cols);
       }
     }
   });
@@ -42,30 +52,38 @@ void conv_backward_data_kernel(const ConvShape& s, const T* gy, const T* w, T* g
 template <class T>
 void conv_backward_weight_kernel(const ConvShape& s, const T* gy, const T* x, T* gw) {
   if (is_depthwise(s)) return depthwise_backward_weight(s, gy, x, gw);
-  const int64_t G = s.a.groups, Kg = s.Kg(), R = s.rows(), P = s.P(), HW = s.H * s.W;
+  const int64_t G = s.a.groups, Cg = s.Cg(), Kg = s.Kg(), R = s.rows(), P = s.P(), HW = s.H * s.W;
   const bool pointwise = is_pointwise(s);
+  const int64_t nb = samples_per_gemm(s, sizeof(T));
   const int64_t slices = batch_slices(s.N, 2.0 * s.K * P * R);
   const int64_t wsize = s.K * R;
   // Slice 0 writes gw itself; the others write partials added afterwards.
   std::vector<T> partial((slices - 1) * wsize);
   for_batch_slices(s.N, slices, [&](int64_t t, int64_t n0, int64_t n1) {
     T* out = t == 0 ? gw : partial.data() + (t - 1) * wsize;
-    if (n0 == n1) {
+    const int64_t m_max = std::min(nb, n1 - n0);
+    if (m_max < 1) {
       std::fill(out, out + wsize, T(0));
       return;
     }
-    std::vector<T> col(pointwise ? 0 : R * P);
-    for (int64_t n = n0; n < n1; ++n) {
+    std::vector<T> col(pointwise && m_max == 1 ? 0 : R * P * m_max);
+    std::vector<T> gyb(m_max > 1 ? Kg * P * m_max : 0);
+    for (int64_t b = n0; b < n1; b += m_max) {
+      const int64_t m = std::min(m_max, n1 - b), cols = m * P;
       for (int64_t g = 0; g < G; ++g) {
-        const T* xg = x + (n * s.C + g * s.Cg()) * HW;
+        const T* xg = x + (b * s.C + g * Cg) * HW;
         const T* c = xg;
-        if (!pointwise) {
-          im2col(s, xg, col.data());
+        if (!(pointwise && m == 1)) {
+          for (int64_t j = 0; j < m; ++j) im2col(s, xg + j * s.C * HW, col.data() + j * P, cols);
           c = col.data();
         }
-        // colᵀ: (R, P) read as (P, R) through swapped strides.
-        gemm::gemm<T>(Kg, R, P, T(1), gy + (n * s.K + g * Kg) * P, P, 1, c, 1, P, n == n0 ? T(0) : T(1),
-                      out + g * Kg * R, R, 1);
+        const T* gyg = gy + (b * s.K + g * Kg) * P;
+        if (m > 1) {
+          gather_planes(gyg, s.K * P, Kg, P, m, gyb.data());
+          gyg = gyb.data();
+        }
+        // colᵀ: (R, m·P) read as (m·P, R) through swapped strides.
+        gemm::gemm<T>(Kg, R, cols, T(1), gyg, cols, 1, c, 1, cols, b == n0 ? T(0) : T(1), out + g * Kg * R, R, 1);
       }
     }
   });

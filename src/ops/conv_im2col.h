@@ -27,11 +27,12 @@ inline void valid_range(int64_t offset, int64_t stride, int64_t W, int64_t Wo, i
   hi = std::max(lo, std::min(hi, Wo));
 }
 
-// x (Cg, H, W) -> col (Cg·kh·kw, Ho·Wo)
+// x (Cg, H, W) -> col (Cg·kh·kw, Ho·Wo), rows ld elements apart (ld >= Ho·Wo:
+// several samples side by side make one wider GEMM when Ho·Wo is small)
 template <class T>
-void im2col(const ConvShape& s, const T* x, T* col) {
+void im2col(const ConvShape& s, const T* x, T* col, int64_t ld) {
   const Conv2dArgs& a = s.a;
-  const int64_t P = s.P();
+  const int64_t P = ld;
   for (int64_t c = 0; c < s.Cg(); ++c) {
     const T* xc = x + c * s.H * s.W;
     for (int64_t i = 0; i < s.kh; ++i) {
@@ -61,11 +62,11 @@ void im2col(const ConvShape& s, const T* x, T* col) {
   }
 }
 
-// col (Cg·kh·kw, Ho·Wo) -> x (Cg, H, W) += the adjoint of im2col
+// col (Cg·kh·kw, Ho·Wo), rows ld apart -> x (Cg, H, W) += the adjoint of im2col
 template <class T>
-void col2im(const ConvShape& s, const T* col, T* x) {
+void col2im(const ConvShape& s, const T* col, T* x, int64_t ld) {
   const Conv2dArgs& a = s.a;
-  const int64_t P = s.P();
+  const int64_t P = ld;
   for (int64_t c = 0; c < s.Cg(); ++c) {
     T* xc = x + c * s.H * s.W;
     for (int64_t i = 0; i < s.kh; ++i) {
@@ -88,6 +89,31 @@ void col2im(const ConvShape& s, const T* col, T* x) {
       }
     }
   }
+}
+
+// Samples per GEMM: enough that the GEMM is at least ~512 columns wide when
+// one output plane is small (LeNet's 10×10 or 1×1 maps), with the col buffer
+// kept within ~1 MiB so it stays in cache between im2col and the GEMM.
+inline int64_t samples_per_gemm(const ConvShape& s, int64_t elem_size) {
+  const int64_t P = s.P(), R = std::max<int64_t>(1, s.rows());
+  int64_t nb = std::max<int64_t>(1, 512 / std::max<int64_t>(1, P));
+  nb = std::min(nb, std::max<int64_t>(1, (int64_t{1} << 20) / (elem_size * R * P)));
+  return std::max<int64_t>(1, std::min(nb, s.N));
+}
+
+// dst (m, rows of P, stride between samples `sample_stride`) <-> block (rows, m·P):
+// gathers one group's planes of m samples side by side, or scatters them back.
+template <class T>
+void gather_planes(const T* src, int64_t sample_stride, int64_t rows, int64_t P, int64_t m, T* block) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < m; ++j) std::copy(src + j * sample_stride + r * P, src + j * sample_stride + (r + 1) * P,
+                                              block + r * m * P + j * P);
+}
+template <class T>
+void scatter_planes(const T* block, int64_t rows, int64_t P, int64_t m, T* dst, int64_t sample_stride) {
+  for (int64_t r = 0; r < rows; ++r)
+    for (int64_t j = 0; j < m; ++j) std::copy(block + r * m * P + j * P, block + r * m * P + (j + 1) * P,
+                                              dst + j * sample_stride + r * P);
 }
 
 }  // namespace glassnet::conv_detail

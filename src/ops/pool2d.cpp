@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <vector>
 
 #include "dispatch.h"
 #include "errors.h"
@@ -63,6 +64,22 @@ void check_grad(const Tensor& grad, const Shape& input_shape, const Shape& expec
     fail<TypeError>("[", op, "] expected a float32 or float64 grad, got ", dtype_name(grad.dtype()));
 }
 
+// The taps [lo, hi) of a window starting at `start` that fall inside [0, n),
+// for every output along one dim: the inner loops then need no bounds tests.
+struct Taps {
+  int64_t start, lo, hi;
+};
+std::vector<Taps> all_taps(int64_t out, int64_t stride, int64_t pad, int64_t dil, int64_t k, int64_t n) {
+  std::vector<Taps> t(out);
+  for (int64_t o = 0; o < out; ++o) {
+    const int64_t start = o * stride - pad;
+    const int64_t lo = start >= 0 ? 0 : (-start + dil - 1) / dil;
+    const int64_t hi = start >= n ? 0 : std::min(k, (n - 1 - start) / dil + 1);
+    t[o] = {start, lo, std::max(lo, hi)};
+  }
+  return t;
+}
+
 int64_t plane_grain(int64_t plane_work) { return std::max<int64_t>(1, 32768 / std::max<int64_t>(1, plane_work)); }
 
 // Average pooling's window for output o along one dim (torch's rule): the
@@ -70,11 +87,18 @@ int64_t plane_grain(int64_t plane_work) { return std::max<int64_t>(1, 32768 / st
 struct Window {
   int64_t begin, end, padded_size;
 };
-Window avg_window(int64_t o, int64_t stride, int64_t pad, int64_t k, int64_t in) {
-  int64_t b = o * stride - pad;
-  int64_t e = std::min(b + k, in + pad);
-  const int64_t padded = e - b;
-  return {std::max<int64_t>(b, 0), std::min(e, in), padded};
+std::vector<Window> avg_windows(int64_t out, int64_t stride, int64_t pad, int64_t k, int64_t in) {
+  std::vector<Window> w(out);
+  for (int64_t o = 0; o < out; ++o) {
+    const int64_t b = o * stride - pad, e = std::min(b + k, in + pad);
+    w[o] = {std::max<int64_t>(b, 0), std::min(e, in), e - b};
+  }
+  return w;
+}
+
+int64_t divisor(const Pool2dArgs& a, const Window& h, const Window& w) {
+  if (a.divisor_override > 0) return a.divisor_override;
+  return a.count_include_pad ? h.padded_size * w.padded_size : (h.end - h.begin) * (w.end - w.begin);
 }
 
 }  // namespace
@@ -92,31 +116,33 @@ std::tuple<Tensor, Tensor> max_pool2d_forward(const Tensor& x, const Pool2dArgs&
     const T* xp = xc.template data<T>();
     T* yp = y.template data<T>();
     int64_t* ip = idx.template data<int64_t>();
+    const std::vector<Taps> rows = all_taps(p.Ho, a.stride_h, a.pad_h, a.dilation_h, a.kh, p.H);
+    const std::vector<Taps> cols = all_taps(p.Wo, a.stride_w, a.pad_w, a.dilation_w, a.kw, p.W);
     parallel_for(0, p.NC, plane_grain(p.Ho * p.Wo * a.kh * a.kw), [&](int64_t q0, int64_t q1) {
       for (int64_t q = q0; q < q1; ++q) {
         const T* src = xp + q * p.H * p.W;
+        T* yq = yp + q * p.Ho * p.Wo;
+        int64_t* iq = ip + q * p.Ho * p.Wo;
         for (int64_t oh = 0; oh < p.Ho; ++oh) {
+          const Taps r = rows[oh];
           for (int64_t ow = 0; ow < p.Wo; ++ow) {
-            T best = -std::numeric_limits<T>::infinity();
-            int64_t at = -1;
-            for (int64_t i = 0; i < a.kh; ++i) {
-              const int64_t ih = oh * a.stride_h - a.pad_h + i * a.dilation_h;
-              if (ih < 0 || ih >= p.H) continue;
-              for (int64_t j = 0; j < a.kw; ++j) {
-                const int64_t iw = ow * a.stride_w - a.pad_w + j * a.dilation_w;
-                if (iw < 0 || iw >= p.W) continue;
-                const T v = src[ih * p.W + iw];
-                // NaN wins and stays, as in torch.
-                if (at < 0 || v > best || std::isnan(v)) {
+            const Taps c = cols[ow];
+            // The first tap seeds the maximum; NaN wins and stays (v != v), as in torch.
+            int64_t at = (r.start + r.lo * a.dilation_h) * p.W + c.start + c.lo * a.dilation_w;
+            T best = src[at];
+            for (int64_t i = r.lo; i < r.hi; ++i) {
+              const int64_t row = (r.start + i * a.dilation_h) * p.W;
+              for (int64_t j = c.lo; j < c.hi; ++j) {
+                const int64_t k = row + c.start + j * a.dilation_w;
+                const T v = src[k];
+                if (v > best || (v != v && best == best)) {
                   best = v;
-                  at = ih * p.W + iw;
-                  if (std::isnan(v)) goto done;
+                  at = k;
                 }
               }
             }
-          done:
-            yp[(q * p.Ho + oh) * p.Wo + ow] = best;
-            ip[(q * p.Ho + oh) * p.Wo + ow] = at;
+            yq[oh * p.Wo + ow] = best;
+            iq[oh * p.Wo + ow] = at;
           }
         }
       }
@@ -164,19 +190,19 @@ Tensor avg_pool2d_forward(const Tensor& x, const Pool2dArgs& a) {
     using T = decltype(tag);
     const T* xp = xc.template data<T>();
     T* yp = y.template data<T>();
+    const std::vector<Window> rows = avg_windows(p.Ho, a.stride_h, a.pad_h, a.kh, p.H);
+    const std::vector<Window> cols = avg_windows(p.Wo, a.stride_w, a.pad_w, a.kw, p.W);
     parallel_for(0, p.NC, plane_grain(p.Ho * p.Wo * a.kh * a.kw), [&](int64_t q0, int64_t q1) {
       for (int64_t q = q0; q < q1; ++q) {
         const T* src = xp + q * p.H * p.W;
         for (int64_t oh = 0; oh < p.Ho; ++oh) {
-          const Window wh = avg_window(oh, a.stride_h, a.pad_h, a.kh, p.H);
+          const Window wh = rows[oh];
           for (int64_t ow = 0; ow < p.Wo; ++ow) {
-            const Window ww = avg_window(ow, a.stride_w, a.pad_w, a.kw, p.W);
+            const Window ww = cols[ow];
             T sum = 0;
             for (int64_t ih = wh.begin; ih < wh.end; ++ih)
               for (int64_t iw = ww.begin; iw < ww.end; ++iw) sum += src[ih * p.W + iw];
-            const int64_t div = a.divisor_override > 0 ? a.divisor_override
-                                : a.count_include_pad ? wh.padded_size * ww.padded_size
-                                                      : (wh.end - wh.begin) * (ww.end - ww.begin);
+            const int64_t div = divisor(a, wh, ww);
             yp[(q * p.Ho + oh) * p.Wo + ow] = div > 0 ? sum / static_cast<T>(div) : T(0);
           }
         }
@@ -199,16 +225,16 @@ Tensor avg_pool2d_backward(const Tensor& grad, const Shape& input_shape, const P
     using T = decltype(tag);
     const T* gp = gc.template data<T>();
     T* dst = gx.template data<T>();
+    const std::vector<Window> rows = avg_windows(p.Ho, a.stride_h, a.pad_h, a.kh, p.H);
+    const std::vector<Window> cols = avg_windows(p.Wo, a.stride_w, a.pad_w, a.kw, p.W);
     parallel_for(0, p.NC, plane_grain(p.Ho * p.Wo * a.kh * a.kw), [&](int64_t q0, int64_t q1) {
       for (int64_t q = q0; q < q1; ++q) {
         T* plane = dst + q * p.H * p.W;
         for (int64_t oh = 0; oh < p.Ho; ++oh) {
-          const Window wh = avg_window(oh, a.stride_h, a.pad_h, a.kh, p.H);
+          const Window wh = rows[oh];
           for (int64_t ow = 0; ow < p.Wo; ++ow) {
-            const Window ww = avg_window(ow, a.stride_w, a.pad_w, a.kw, p.W);
-            const int64_t div = a.divisor_override > 0 ? a.divisor_override
-                                : a.count_include_pad ? wh.padded_size * ww.padded_size
-                                                      : (wh.end - wh.begin) * (ww.end - ww.begin);
+            const Window ww = cols[ow];
+            const int64_t div = divisor(a, wh, ww);
             if (div <= 0) continue;
             const T g = gp[(q * p.Ho + oh) * p.Wo + ow] / static_cast<T>(div);
             for (int64_t ih = wh.begin; ih < wh.end; ++ih)
