@@ -79,7 +79,7 @@ struct Indexer {
   int64_t sizes[kMaxDims] = {};
   int64_t strides[kMaxDims][N] = {};
 
-  __device__ void offsets(int64_t i, int64_t (&off)[N]) const {
+  __host__ __device__ void offsets(int64_t i, int64_t (&off)[N]) const {
     if (contiguous) {
       for (int k = 0; k < N; ++k) off[k] = i;
       return;

@@ -9,15 +9,7 @@
 #include "common.cuh"
 #include "cuda_api.h"
 #include "dispatch.h"
-
-#if __has_include("ops/reduce.h")
 #include "ops/reduce.h"
-#else
-namespace glassnet {
-// Until src/ops/reduce.h exists: the same definition it will hold.
-enum class ReduceOp : uint8_t { Sum, Mean, Prod, Max, Min, All, Any };
-}  // namespace glassnet
-#endif
 
 namespace glassnet::cuda {
 
@@ -118,41 +110,11 @@ void run_reduce(const Tensor& x, Tensor& result, int64_t divisor) {
   check_launch("reduce_final_kernel");
 }
 
-const char* reduce_name(ReduceOp op) {
-  switch (op) {
-    case ReduceOp::Sum: return "sum";
-    case ReduceOp::Mean: return "mean";
-    case ReduceOp::Prod: return "prod";
-    case ReduceOp::Max: return "max";
-    case ReduceOp::Min: return "min";
-    case ReduceOp::All: return "all";
-    case ReduceOp::Any: return "any";
-  }
-  return "reduce";
-}
-
-// The accumulator: float32 stays float32 (as torch's reductions), bool and
-// int64 sums and products count in int64, a mean of integers in float64.
+// Sums and products of floats accumulate in float64, as the CPU's totals do
+// (bandwidth, not arithmetic, bounds a reduction, even at consumer GPUs'
+// float64 rate); of bool and int64 in int64. Max and min keep the dtype.
 template <class In>
-DType accumulator_dtype(ReduceOp op) {
-  if (op == ReduceOp::All || op == ReduceOp::Any) return DType::Bool;
-  if (op == ReduceOp::Max || op == ReduceOp::Min) return dtype_of<In>::value;
-  if (std::is_floating_point_v<In>) return dtype_of<In>::value;
-  return op == ReduceOp::Mean ? DType::Float64 : DType::Int64;
-}
-
-template <class In, class Acc>
-void reduce_with(ReduceOp op, const Tensor& x, Tensor& result) {
-  switch (op) {
-    case ReduceOp::Sum: return run_reduce<In, Acc, SumFold<Acc>>(x, result, 1);
-    case ReduceOp::Mean: return run_reduce<In, Acc, SumFold<Acc>>(x, result, x.numel());
-    case ReduceOp::Prod: return run_reduce<In, Acc, ProdFold<Acc>>(x, result, 1);
-    case ReduceOp::Max: return run_reduce<In, Acc, MaxFold<Acc>>(x, result, 1);
-    case ReduceOp::Min: return run_reduce<In, Acc, MinFold<Acc>>(x, result, 1);
-    default: break;
-  }
-  fail<RuntimeError>("[", reduce_name(op), "] internal: unhandled reduction");
-}
+using SumAcc = std::conditional_t<std::is_floating_point_v<In>, double, int64_t>;
 
 }  // namespace
 
@@ -161,33 +123,34 @@ void reduce_all(ReduceOp op, const Tensor& x, Tensor& out) {
   if (out.numel() != 1 || x.device() != out.device())
     fail<RuntimeError>("[", name, "] internal: the cuda reduction writes one element on the input's device, got ",
                        shape_str(out.shape()), " on ", out.device().str(), " for an input on ", x.device().str());
+  // The CPU's checks, with its messages and exception types.
+  if (op == ReduceOp::Mean && !is_floating(x.dtype()))
+    fail<TypeError>("[mean] needs a floating-point tensor to average, got ", dtype_name(x.dtype()),
+                    "; convert it with .float() first");
   if ((op == ReduceOp::Max || op == ReduceOp::Min) && x.numel() == 0)
-    fail<RuntimeError>("[", name, "] cannot reduce an empty tensor: the operation has no identity");
+    fail<IndexError>("[", name, "] cannot reduce an empty tensor of shape ", shape_str(x.shape()),
+                     " to one value; name the dim to reduce");
   require_device(x.device().index, name);
   const Tensor xin = x.contiguous();
   DeviceGuard guard(x.device().index);
   dispatch_all(x.dtype(), name, [&](auto tag) {
     using In = decltype(tag);
-    const DType acc_dtype = accumulator_dtype<In>(op);
+    using Acc = SumAcc<In>;
+    const bool logical = op == ReduceOp::All || op == ReduceOp::Any;
+    const bool extremum = op == ReduceOp::Max || op == ReduceOp::Min;
+    const DType acc_dtype = logical ? DType::Bool : extremum ? dtype_of<In>::value : dtype_of<Acc>::value;
     // Write straight into out when it has the accumulator's dtype, else into
     // a scalar that is then cast into out on the device.
     Tensor result = out.dtype() == acc_dtype && out.is_contiguous() ? out : Tensor::empty({}, acc_dtype, x.device());
-    if (op == ReduceOp::All) {
-      run_reduce<In, bool, AllFold>(xin, result, 1);
-    } else if (op == ReduceOp::Any) {
-      run_reduce<In, bool, AnyFold>(xin, result, 1);
-    } else if (acc_dtype == DType::Float32) {
-      if constexpr (std::is_same_v<In, float>) reduce_with<In, float>(op, xin, result);
-    } else if (acc_dtype == DType::Float64) {
-      if constexpr (!std::is_same_v<In, float>) reduce_with<In, double>(op, xin, result);
-    } else if (acc_dtype == DType::Int64) {
-      if constexpr (!std::is_floating_point_v<In>) reduce_with<In, int64_t>(op, xin, result);
-    } else {
-      // max/min of bool: "or" and "and".
-      if constexpr (std::is_same_v<In, bool>) {
-        if (op == ReduceOp::Max) run_reduce<In, bool, AnyFold>(xin, result, 1);
-        else run_reduce<In, bool, AllFold>(xin, result, 1);
-      }
+    switch (op) {
+      case ReduceOp::Sum: run_reduce<In, Acc, SumFold<Acc>>(xin, result, 1); break;
+      case ReduceOp::Mean: run_reduce<In, Acc, SumFold<Acc>>(xin, result, xin.numel()); break;
+      case ReduceOp::Prod: run_reduce<In, Acc, ProdFold<Acc>>(xin, result, 1); break;
+      // For bool, max is "any" and min is "all": numeric_limits<bool> gives the identities.
+      case ReduceOp::Max: run_reduce<In, In, MaxFold<In>>(xin, result, 1); break;
+      case ReduceOp::Min: run_reduce<In, In, MinFold<In>>(xin, result, 1); break;
+      case ReduceOp::All: run_reduce<In, bool, AllFold>(xin, result, 1); break;
+      case ReduceOp::Any: run_reduce<In, bool, AnyFold>(xin, result, 1); break;
     }
     if (result.raw_data() != out.raw_data()) copy_strided(out, result);
   });

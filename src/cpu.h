@@ -7,6 +7,8 @@
 namespace glassnet {
 
 bool cpu_has_avx2_fma();
+// AVX-512 F, DQ, BW and VL, the set *_avx512.cpp files are compiled for.
+bool cpu_has_avx512();
 
 // fp32 FMA throughput in GFLOP/s with `threads` threads busy at once, timed
 // over about `seconds`; 0 when the CPU has no AVX2/FMA.

@@ -34,6 +34,14 @@ def test_queries_are_harmless_without_a_gpu():
         assert gn.cuda.memory_allocated(3) == 0
 
 
+def test_device_arguments_take_torch_spellings():
+    for spec in (0, "cuda", "cuda:0", gn.device("cuda:0")):
+        assert gn.cuda.memory_allocated(spec) == gn.cuda.memory_allocated(0)
+        gn.cuda.synchronize(spec)
+    with pytest.raises(ValueError, match="expected a cuda device"):
+        gn.cuda.memory_allocated("cpu")
+
+
 def _unavailable_reason():
     return "no GPU or driver" if gn.cuda.is_compiled() else "built without CUDA"
 

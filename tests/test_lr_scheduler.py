@@ -85,6 +85,18 @@ SCHEDULES = {
     "CosineAnnealingWarmRestarts": lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=7),
     "CosineAnnealingWarmRestarts-T_mult": lambda m, o: m.CosineAnnealingWarmRestarts(o, T_0=3, T_mult=2,
                                                                                      eta_min=0.005),
+    "SequentialLR-warmup-cosine": lambda m, o: m.SequentialLR(
+        o, [m.LinearLR(o, start_factor=0.1, total_iters=5), m.CosineAnnealingLR(o, T_max=20)], milestones=[5]),
+    "SequentialLR-three": lambda m, o: m.SequentialLR(
+        o, [m.ConstantLR(o, factor=0.5, total_iters=2), m.ExponentialLR(o, gamma=0.8), m.StepLR(o, 4, gamma=0.5)],
+        milestones=[3, 10]),
+    "SequentialLR-closed-forms": lambda m, o: m.SequentialLR(
+        o, [m.MultiStepLR(o, [1, 2]), m.PolynomialLR(o, total_iters=6, power=0.5), m.LinearLR(o, 0.5, 1.0, 4),
+            m.CosineAnnealingWarmRestarts(o, T_0=4)], milestones=[4, 12, 20]),
+    "ChainedScheduler": lambda m, o: m.ChainedScheduler([m.ConstantLR(o, factor=0.5, total_iters=4),
+                                                         m.ExponentialLR(o, gamma=0.9)]),
+    "ChainedScheduler-with-optimizer": lambda m, o: m.ChainedScheduler(
+        [m.LinearLR(o, start_factor=0.2, total_iters=6), m.MultiStepLR(o, [8, 16])], optimizer=o),
     "OneCycleLR": lambda m, o: m.OneCycleLR(o, max_lr=1.0, total_steps=30),
     "OneCycleLR-linear-3phase": lambda m, o: m.OneCycleLR(o, max_lr=[0.5, 0.2], total_steps=30,
                                                           anneal_strategy="linear", three_phase=True),
@@ -152,7 +164,8 @@ def test_reduce_on_plateau_accepts_tensor_metrics():
 
 @pytest.mark.parametrize("name", ["StepLR", "MultiStepLR", "CosineAnnealingLR", "LambdaLR-per-group", "LinearLR",
                                   "OneCycleLR", "ExponentialLR", "CosineAnnealingWarmRestarts-T_mult",
-                                  "PolynomialLR", "ConstantLR", "MultiplicativeLR"])
+                                  "PolynomialLR", "ConstantLR", "MultiplicativeLR", "SequentialLR-three",
+                                  "ChainedScheduler"])
 def test_state_dict_round_trip_resumes_the_schedule(name):
     build = SCHEDULES[name]
     opt = make("gn", momentum=0.9)
@@ -268,6 +281,19 @@ def test_bad_arguments_raise_like_torch(name, kw, exc, message):
         getattr(tsched, name)(make("torch"), **kw)
     with pytest.raises(exc, match=message):
         getattr(sched, name)(make("gn"), **kw)
+
+
+def test_composite_schedulers_validate_their_members():
+    for m, opt, other in [(tsched, make("torch"), make("torch")), (sched, make("gn"), make("gn"))]:
+        a, b = m.StepLR(opt, 2), m.ExponentialLR(opt, 0.9)
+        with pytest.raises(ValueError, match="number of milestones to be equal to 2"):
+            m.SequentialLR(opt, [a, b], milestones=[2, 4])
+        with pytest.raises(ValueError, match="at least one scheduler"):
+            m.SequentialLR(opt, [], milestones=[])
+        with pytest.raises(ValueError, match="does not support `ReduceLROnPlateau`"):
+            m.ChainedScheduler([a, m.ReduceLROnPlateau(opt)])
+        with pytest.raises(ValueError, match="same optimizer"):
+            m.SequentialLR(opt, [a, m.StepLR(other, 2)], milestones=[3])
 
 
 def test_one_cycle_needs_momentum_to_cycle():

@@ -520,6 +520,26 @@ def test_large_params_split_across_threads_match_torch(name, kw):
         gn.set_num_threads(threads)
 
 
+@pytest.mark.parametrize("name,kw", [("SGD", dict(lr=0.1, momentum=0.9)), ("AdamW", dict(lr=0.01, amsgrad=True)),
+                                     ("RMSprop", dict(lr=0.01, momentum=0.5)), ("Adagrad", dict(lr=0.1))])
+def test_many_small_params_split_by_parameter_match_torch(name, kw):
+    """A group of many small parameters is split across threads by parameter."""
+    shapes = [(60, 70)] * 16 + [(3,), (0,), ()] + [(17, 101)] * 8  # 81k elements, none dominant
+    pair = Pair(np.float32, shapes=shapes)
+    g_opt = getattr(optim, name)(pair.gn, **kw)
+    t_opt = torch_opt(name, pair.torch, **kw)
+    threads = gn.get_num_threads()
+    gn.set_num_threads(4)
+    try:
+        for step in range(3):
+            pair.set_grads(None if step != 1 else set(range(0, len(shapes), 2)))
+            g_opt.step()
+            t_opt.step()
+            pair.check()
+    finally:
+        gn.set_num_threads(threads)
+
+
 def test_kernel_updates_strided_state_buffers_in_place():
     """State buffers that are views (not made by the optimiser) are written back."""
     from glassnet import _C
@@ -585,3 +605,96 @@ def test_training_loop_with_autograd_matches_torch(name, kw):
         np.testing.assert_allclose(as_np(gw), as_np(tw), rtol=1e-10, atol=1e-12)
         np.testing.assert_allclose(as_np(gb), as_np(tb), rtol=1e-10, atol=1e-12)
     assert losses[-1] < losses[0]
+
+
+@pytest.mark.parametrize("name,kw", [("SGD", dict(lr=0.05, momentum=0.9)), ("Adam", dict(lr=0.01))])
+def test_module_parameters_train_like_torch(name, kw):
+    """nn.Parameters of a module, grouped by name, trained against torch.nn."""
+    nn = pytest.importorskip("glassnet.nn")
+    rng = np.random.default_rng(11)
+    g_model = nn.Sequential(nn.Linear(6, 8), nn.ReLU(), nn.Linear(8, 3))
+    t_model = torch.nn.Sequential(torch.nn.Linear(6, 8), torch.nn.ReLU(), torch.nn.Linear(8, 3))
+    with torch.no_grad(), gn.no_grad():
+        for gp, tp in zip(g_model.parameters(), t_model.parameters()):
+            gp.copy_(gn.tensor(tp.numpy()))
+
+    def groups(model):
+        named = dict(model.named_parameters())
+        return [{"params": [p for n, p in named.items() if n.endswith("weight")]},
+                {"params": [p for n, p in named.items() if n.endswith("bias")], "lr": kw["lr"] / 2}]
+
+    g_opt = getattr(optim, name)(groups(g_model), **kw)
+    t_opt = torch_opt(name, groups(t_model), **kw)
+    x = rng.standard_normal((16, 6)).astype(np.float32)
+    y = rng.standard_normal((16, 3)).astype(np.float32)
+    for _ in range(6):
+        g_opt.zero_grad()
+        t_opt.zero_grad()
+        nn.MSELoss()(g_model(gn.tensor(x)), gn.tensor(y)).backward()
+        torch.nn.MSELoss()(t_model(torch.tensor(x)), torch.tensor(y)).backward()
+        g_opt.step()
+        t_opt.step()
+    for gp, tp in zip(g_model.parameters(), t_model.parameters()):
+        np.testing.assert_allclose(as_np(gp), as_np(tp), rtol=1e-4, atol=1e-5)
+
+
+# ---- CUDA: the same updates on GPU parameters (skipped without a GPU) ---------------------
+
+needs_gpu = pytest.mark.skipif(not gn.cuda.is_available(), reason="needs a CUDA GPU")
+GPU_CASES = [(name, kw) for name, cases in CASES.items() for kw in cases[:1] + cases[-1:]]
+
+
+@needs_gpu
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("case", GPU_CASES, ids=[ids(c) for c in GPU_CASES])
+def test_cuda_params_match_torch(case, dtype):
+    """Parameters, gradients and state on the GPU; step counters stay on the
+    CPU as torch keeps them."""
+    name, kw = case
+    shapes = [(5, 3), (7,), (), (0, 4), (300, 257)]
+    pair = Pair(dtype, shapes=shapes)
+    params = [p.detach().cuda().requires_grad_(True) for p in pair.gn]
+    g_opt = getattr(optim, name)(params, **kw)
+    t_opt = torch_opt(name, pair.torch, **kw)
+    for _ in range(5):
+        pair.set_grads()
+        for p, cpu_param in zip(params, pair.gn):
+            p.grad = cpu_param.grad.cuda()
+        g_opt.step()
+        t_opt.step()
+        for p, tp in zip(params, pair.torch):
+            # FMA contraction on the GPU moves the last bit or two.
+            np.testing.assert_allclose(p.detach().cpu().numpy(), as_np(tp), rtol=1e-4 if dtype == np.float32 else 1e-9,
+                                       atol=1e-5 if dtype == np.float32 else 1e-11)
+    for p in params:
+        for key, value in g_opt.state[p].items():
+            assert value.device.type == ("cpu" if key == "step" else "cuda"), key
+
+
+@needs_gpu
+def test_cuda_strided_param_is_updated_through_its_view():
+    rng = np.random.default_rng(9)
+    w, g = rng.standard_normal((4, 6)), rng.standard_normal((4, 6))
+    base = gn.tensor(w.T.copy()).cuda()
+    p = base.transpose(0, 1).requires_grad_(True)
+    p.grad = gn.tensor(g).cuda()
+    optim.SGD([p], lr=0.5, momentum=0.9).step()
+    np.testing.assert_allclose(base.cpu().numpy().T, w - 0.5 * g, rtol=1e-12)
+
+
+@needs_gpu
+def test_cuda_and_cpu_params_in_one_group():
+    a = gn.tensor(np.ones(3), requires_grad=True)
+    b = gn.tensor(np.ones(3)).cuda().requires_grad_(True)
+    a.grad = gn.tensor(np.full(3, 2.0))
+    b.grad = gn.tensor(np.full(3, 2.0)).cuda()
+    optim.Adam([a, b], lr=0.1).step()
+    np.testing.assert_allclose(b.detach().cpu().numpy(), as_np(a), rtol=1e-12)
+
+
+@needs_gpu
+def test_cuda_gradient_on_the_wrong_device_raises():
+    p = gn.zeros(3).cuda().requires_grad_(True)
+    p.grad = gn.zeros(3)
+    with pytest.raises(RuntimeError, match=r"\[sgd_step\] gradient 0 is on cpu but its parameter is on cuda:0"):
+        optim.SGD([p], lr=0.1).step()

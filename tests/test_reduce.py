@@ -33,14 +33,15 @@ REDUCTIONS = {
 DIMS = [None, 0, 1, -1, (0, 2), (1, 2), (0, 1, 2)]
 
 
+# torch.prod reduces one dim (or all), so its tuple-dim cases are left out.
+CASES = [(name, dim, keepdim) for name in sorted(REDUCTIONS) for dim in DIMS for keepdim in (False, True)
+         if not (name == "prod" and (isinstance(dim, tuple) or (dim is None and keepdim)))]
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
-@pytest.mark.parametrize("name", sorted(REDUCTIONS))
-@pytest.mark.parametrize("dim", DIMS)
-@pytest.mark.parametrize("keepdim", [False, True])
+@pytest.mark.parametrize("name,dim,keepdim", CASES)
 def test_reduction_matches_torch(name, dim, keepdim, dtype, rng):
     g, t = REDUCTIONS[name]
-    if name == "prod" and (isinstance(dim, tuple) or (dim is None and keepdim)):
-        pytest.skip("torch.prod takes one dim")
     x = rng.uniform(-2, 2, size=(3, 4, 5)).astype(dtype)
     if name == "prod" and dim is None:
         compare(lambda a: a.prod(), lambda a: a.prod(), [x], dtype, rng)
@@ -141,6 +142,14 @@ def test_ties_nan_and_flat_argmax():
     ta = torch.tensor([1.0, 3.0, 3.0], requires_grad=True)
     ta.amax().backward()
     assert ta.grad.tolist() == a.grad.tolist()
+
+
+def test_prod_over_several_dims(rng):
+    # torch has no multi-dim prod; one dim after another is the same product.
+    x = rng.uniform(0.5, 1.5, size=(3, 4, 5))
+    compare(lambda a: a.prod((0, 2)), lambda a: a.prod(2).prod(0), [x], np.float64, rng)
+    compare(lambda a: a.prod((0, 2), keepdim=True), lambda a: a.prod(2, keepdim=True).prod(0, keepdim=True), [x],
+            np.float64, rng)
 
 
 def test_prod_gradient_with_zeros(rng):

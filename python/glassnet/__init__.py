@@ -13,6 +13,8 @@ from . import autograd, cuda
 from ._functions import *  # noqa: F401,F403  gn.exp, gn.cat, gn.sum, ... as torch's top level
 
 from . import nn, optim  # noqa: E402  (after the tensor layer they build on)
+from . import data, train  # noqa: E402
+from .serialization import load, save  # noqa: E402
 
 __version__ = "0.1.0"
 

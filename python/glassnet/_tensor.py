@@ -308,6 +308,20 @@ class Tensor:
     def __reduce_ex__(self, protocol):
         raise TypeError("glassnet tensors are not pickled; save them with gn.save (safetensors)")
 
+    def __deepcopy__(self, memo):
+        """A copy with its own storage, as torch's: leaves only, grad copied too."""
+        if self.grad_fn is not None:
+            raise RuntimeError("[deepcopy] only tensors created by the user (graph leaves) can be deep-copied; "
+                               "detach() it first")
+        if id(self) in memo:
+            return memo[id(self)]
+        out = Tensor._wrap(self._impl.clone())
+        out.requires_grad = self.requires_grad
+        memo[id(self)] = out
+        if self.grad is not None:
+            out.grad = self.grad.__deepcopy__(memo)
+        return out
+
     # ---- dtype and device moves ------------------------------------------------------
     def to(self, *args, **kwargs):
         dtype = kwargs.pop("dtype", None)

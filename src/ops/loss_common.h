@@ -16,6 +16,7 @@
 
 #include "cpu.h"
 #include "errors.h"
+#include "ops/exp_inplace.h"
 #include "ops/iter.h"
 #include "ops/loss.h"
 #include "ops/vecmath.h"
@@ -26,17 +27,7 @@ namespace glassnet::loss_detail {
 
 constexpr int64_t kSumBlock = 4096;
 
-// y[j] = exp(y[j]) over n contiguous elements; float32 through the AVX2 kernel
-// of vecmath.h when the CPU has it (the same one softmax uses).
-template <class T>
-void exp_inplace(T* y, int64_t n) {
-#if defined(__x86_64__) || defined(_M_X64)
-  if constexpr (std::is_same_v<T, float>) {
-    if (cpu_has_avx2_fma() && unary_f32_vectorised(UnaryOp::Exp, y, y, n)) return;
-  }
-#endif
-  for (int64_t j = 0; j < n; ++j) y[j] = std::exp(y[j]);
-}
+using glassnet::exp_inplace;
 
 inline void check_cpu(const Tensor& t, const char* op) {
   if (!t.device().is_cpu()) fail<RuntimeError>("[", op, "] not implemented for cuda yet");

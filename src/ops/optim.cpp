@@ -1,14 +1,10 @@
 // Fused optimiser steps (see optim.h for the references). Each public entry
-// point validates its lists once, then runs one elementwise kernel per
-// parameter. The kernels mirror torch's op sequence per element:
-//   add(alpha)   a + alpha * b
-//   addcmul      a + value * t1 * t2
-//   addcdiv      a + value * t1 / t2
-//   lerp(w)      |w| < 0.5 ? a + w * (b - a) : b - (b - a) * (1 - w)
-// with every Python-float hyper-parameter combined in double first and then
-// rounded to the parameter dtype, as torch's Scalar arguments are.
+// point validates its lists once, then runs one update per parameter: the
+// element maths of optim_math.h in a vectorisable CPU loop, or, for a
+// parameter on a GPU, in the CUDA kernel of cuda/optim.cu.
 #include "ops/optim.h"
 
+#include <algorithm>
 #include <cmath>
 #include <string>
 #include <type_traits>
@@ -16,9 +12,19 @@
 #include "dispatch.h"
 #include "errors.h"
 #include "ops/copy.h"
+#include "ops/optim_cuda.h"  // declarations only; called in a CUDA build alone
+#include "ops/optim_math.h"
 #include "parallel.h"
 
 namespace glassnet {
+
+using namespace optim_math;
+
+#ifdef GLASSNET_WITH_CUDA
+constexpr bool kWithCuda = true;
+#else
+constexpr bool kWithCuda = false;
+#endif
 
 namespace {
 
@@ -35,9 +41,9 @@ void check_count(const char* op, const char* what, size_t expected, size_t got) 
 
 void check_param(const char* op, const Tensor& p, size_t i) {
   if (!p.defined()) fail<ValueError>("[", op, "] parameter ", i, " is an undefined tensor");
-  if (p.device().is_cuda())
+  if (p.device().is_cuda() && !kWithCuda)
     fail<RuntimeError>("[", op, "] parameter ", i, " lives on ", p.device().str(),
-                       "; the fused optimiser kernels run on CPU tensors only");
+                       " but glassnet was built without CUDA");
   if (p.dtype() != DType::Float32 && p.dtype() != DType::Float64)
     fail<TypeError>("[", op, "] parameter ", i, " has dtype ", dtype_name(p.dtype()),
                     "; only float32 and float64 parameters can be optimised");
@@ -88,6 +94,30 @@ double advance_step(const Tensor& step) {
   return static_cast<double>(*s);
 }
 
+// Runs update(i) for every parameter. Large parameters split their own
+// elements across threads; a group of many small ones (none holding half
+// the elements) is instead split by parameter, so that a network of many
+// modest layers still uses every core.
+template <class F>
+void for_each_param(const TensorList& params, const F& update) {
+  const int64_t count = static_cast<int64_t>(params.size());
+  int64_t total = 0, largest = 0;
+  bool any_cuda = false;
+  for (const Tensor& p : params) {
+    total += p.numel();
+    largest = std::max(largest, p.numel());
+    any_cuda = any_cuda || p.device().is_cuda();
+  }
+  // GPU updates are launches on one stream: they gain nothing from host threads.
+  if (!any_cuda && total >= 2 * kGrain && largest <= total / 2) {
+    parallel_for(0, count, 1, [&](int64_t b, int64_t e) {
+      for (int64_t i = b; i < e; ++i) update(static_cast<size_t>(i));
+    });
+  } else {
+    for (int64_t i = 0; i < count; ++i) update(static_cast<size_t>(i));
+  }
+}
+
 // ---- contiguous working memory ------------------------------------------------
 
 // The kernels index flat arrays. A contiguous tensor is updated where it
@@ -117,166 +147,60 @@ class Workspace {
   void* data_ = nullptr;
 };
 
-// Calls f(std::bool_constant<flags>...) with each runtime flag turned into a
-// compile-time constant, so every combination of options gets its own
-// branch-free loop that the compiler vectorises.
-template <class F>
-void with_static_flags(F&& f) {
-  f();
-}
-template <class F, class... Rest>
-void with_static_flags(F&& f, bool first, Rest... rest) {
-  if (first)
-    with_static_flags([&](auto... flags) { f(std::true_type{}, flags...); }, rest...);
-  else
-    with_static_flags([&](auto... flags) { f(std::false_type{}, flags...); }, rest...);
-}
-
-// Both branches are computed and one selected, which vectorises; the weight
-// is the same for every element.
-template <class T>
-inline T lerp(T a, T b, T w) {
-  const T small = a + w * (b - a);
-  const T large = b - (b - a) * (T(1) - w);
-  return std::abs(w) < T(0.5) ? small : large;
-}
-
-// torch.maximum: NaN in either operand wins.
-template <class T>
-inline T nan_max(T a, T b) {
-  return (a != a || a > b) ? a : b;
-}
-
-// ---- SGD ----------------------------------------------------------------------
+// ---- CPU loops ----------------------------------------------------------------
+// Each loop runs one parameter's update over [0, n) with the options turned
+// into template flags; the scalars are copied into the chunk so that stores
+// through T* cannot alias them and the loop vectorises.
 
 template <class T>
-struct SgdScalars {
-  T neg_lr, momentum, one_minus_dampening, weight_decay;
-  bool use_momentum, nesterov, maximize, decay;
-};
-
-// p, g, buf: [n]. buf is unused without momentum.
-template <class T>
-void sgd_kernel(T* p, const T* g, T* buf, bool fresh, int64_t n, const SgdScalars<T>& scalars) {
-  with_static_flags([&](auto maximize, auto decay, auto use_momentum, auto nesterov, auto fresh_buffer) {
+void sgd_cpu(int64_t n, T* p, const T* g, T* buf, const SgdScalars<T>& scalars, bool maximize, bool decay,
+             bool momentum, bool nesterov, bool fresh) {
+  with_static_flags([&](auto... flags) {
     parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) {
-      const SgdScalars<T> s = scalars;  // a local copy: stores through T* cannot alias it
-      for (int64_t i = b; i < e; ++i) {
-        T d = g[i];
-        if constexpr (decltype(maximize)::value) d = -d;
-        if constexpr (decltype(decay)::value) d = d + s.weight_decay * p[i];
-        if constexpr (decltype(use_momentum)::value) {
-          if constexpr (decltype(fresh_buffer)::value)
-            buf[i] = d;
-          else
-            buf[i] = buf[i] * s.momentum + s.one_minus_dampening * d;
-          if constexpr (decltype(nesterov)::value)
-            d = d + s.momentum * buf[i];
-          else
-            d = buf[i];
-        }
-        p[i] = p[i] + s.neg_lr * d;
-      }
+      const SgdScalars<T> s = scalars;
+      for (int64_t i = b; i < e; ++i) sgd_update<decltype(flags)::value...>(i, p, g, buf, s);
     });
-  }, scalars.maximize, scalars.decay, scalars.use_momentum, scalars.use_momentum && scalars.nesterov,
-     scalars.use_momentum && fresh);
+  }, maximize, decay, momentum, nesterov, fresh);
 }
 
-// ---- Adam / AdamW -----------------------------------------------------------------
-
 template <class T>
-struct AdamScalars {
-  T decay_factor, weight_decay, one_minus_beta1, beta2, one_minus_beta2, bias_correction2_sqrt, eps, neg_step_size;
-  bool decoupled_decay, coupled_decay, amsgrad, maximize;
-};
-
-// p, g, m (exp_avg), v (exp_avg_sq), vmax (max_exp_avg_sq, amsgrad only): [n]
-template <class T>
-void adam_kernel(T* p, const T* g, T* m, T* v, T* vmax, int64_t n, const AdamScalars<T>& scalars) {
-  with_static_flags([&](auto maximize, auto coupled_decay, auto decoupled_decay, auto amsgrad) {
+void adam_cpu(int64_t n, T* p, const T* g, T* m, T* v, T* vmax, const AdamScalars<T>& scalars, bool maximize,
+              bool coupled_decay, bool decoupled_decay, bool amsgrad) {
+  with_static_flags([&](auto... flags) {
     parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) {
       const AdamScalars<T> s = scalars;
-      for (int64_t i = b; i < e; ++i) {
-        if constexpr (decltype(decoupled_decay)::value) p[i] = p[i] * s.decay_factor;
-        T d = g[i];
-        if constexpr (decltype(maximize)::value) d = -d;
-        if constexpr (decltype(coupled_decay)::value) d = d + s.weight_decay * p[i];
-        m[i] = lerp(m[i], d, s.one_minus_beta1);
-        v[i] = v[i] * s.beta2 + s.one_minus_beta2 * d * d;
-        T second = v[i];
-        if constexpr (decltype(amsgrad)::value) second = vmax[i] = nan_max(vmax[i], v[i]);
-        const T denom = std::sqrt(second) / s.bias_correction2_sqrt + s.eps;
-        p[i] = p[i] + s.neg_step_size * m[i] / denom;
-      }
+      for (int64_t i = b; i < e; ++i) adam_update<decltype(flags)::value...>(i, p, g, m, v, vmax, s);
     });
-  }, scalars.maximize, scalars.coupled_decay, scalars.decoupled_decay, scalars.amsgrad);
+  }, maximize, coupled_decay, decoupled_decay, amsgrad);
 }
 
-// ---- RMSprop ------------------------------------------------------------------------
-
 template <class T>
-struct RmspropScalars {
-  T weight_decay, alpha, one_minus_alpha, eps, momentum, neg_lr;
-  bool decay, centered, use_momentum, maximize;
-};
-
-// p, g, sq (square_avg), ga (grad_avg, centred only), buf (momentum only): [n]
-template <class T>
-void rmsprop_kernel(T* p, const T* g, T* sq, T* ga, T* buf, int64_t n, const RmspropScalars<T>& scalars) {
-  with_static_flags([&](auto maximize, auto decay, auto centered, auto use_momentum) {
+void rmsprop_cpu(int64_t n, T* p, const T* g, T* sq, T* ga, T* buf, const RmspropScalars<T>& scalars,
+                 bool maximize, bool decay, bool centered, bool momentum) {
+  with_static_flags([&](auto... flags) {
     parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) {
       const RmspropScalars<T> s = scalars;
-      for (int64_t i = b; i < e; ++i) {
-        T d = g[i];
-        if constexpr (decltype(maximize)::value) d = -d;
-        if constexpr (decltype(decay)::value) d = d + s.weight_decay * p[i];
-        sq[i] = sq[i] * s.alpha + s.one_minus_alpha * d * d;
-        T avg;
-        if constexpr (decltype(centered)::value) {
-          ga[i] = lerp(ga[i], d, s.one_minus_alpha);
-          avg = std::sqrt(sq[i] - ga[i] * ga[i]);
-        } else {
-          avg = std::sqrt(sq[i]);
-        }
-        avg = avg + s.eps;
-        if constexpr (decltype(use_momentum)::value) {
-          buf[i] = buf[i] * s.momentum + d / avg;
-          p[i] = p[i] + s.neg_lr * buf[i];
-        } else {
-          p[i] = p[i] + s.neg_lr * d / avg;
-        }
-      }
+      for (int64_t i = b; i < e; ++i) rmsprop_update<decltype(flags)::value...>(i, p, g, sq, ga, buf, s);
     });
-  }, scalars.maximize, scalars.decay, scalars.centered, scalars.use_momentum);
+  }, maximize, decay, centered, momentum);
 }
 
-// ---- Adagrad ------------------------------------------------------------------------
-
 template <class T>
-struct AdagradScalars {
-  T weight_decay, eps, neg_clr;
-  bool decay, maximize;
-};
-
-// p, g, sum: [n]
-template <class T>
-void adagrad_kernel(T* p, const T* g, T* sum, int64_t n, const AdagradScalars<T>& scalars) {
-  with_static_flags([&](auto maximize, auto decay) {
+void adagrad_cpu(int64_t n, T* p, const T* g, T* sum, const AdagradScalars<T>& scalars, bool maximize, bool decay) {
+  with_static_flags([&](auto... flags) {
     parallel_for(0, n, kGrain, [&](int64_t b, int64_t e) {
       const AdagradScalars<T> s = scalars;
-      for (int64_t i = b; i < e; ++i) {
-        T d = g[i];
-        if constexpr (decltype(maximize)::value) d = -d;
-        if constexpr (decltype(decay)::value) d = d + s.weight_decay * p[i];
-        sum[i] = sum[i] + d * d;
-        p[i] = p[i] + s.neg_clr * d / (std::sqrt(sum[i]) + s.eps);
-      }
+      for (int64_t i = b; i < e; ++i) adagrad_update<decltype(flags)::value...>(i, p, g, sum, s);
     });
-  }, scalars.maximize, scalars.decay);
+  }, maximize, decay);
 }
 
-
 }  // namespace
+
+// Each step function: validate the lists, then per parameter compute the
+// scalars on the host and run the update where the parameter lives. The
+// `if constexpr (kWithCuda)` branches are discarded in a CPU-only build,
+// where no tensor can live on a GPU.
 
 void sgd_step(const TensorList& params, const TensorList& grads, const TensorList& momentum_buffers,
               const std::vector<bool>& fresh, double lr, double momentum, double dampening, double weight_decay,
@@ -288,20 +212,29 @@ void sgd_step(const TensorList& params, const TensorList& grads, const TensorLis
     check_state(op, "momentum buffers", params, momentum_buffers);
     check_count(op, "fresh-buffer flags", params.size(), fresh.size());
   }
-  for (size_t i = 0; i < params.size(); ++i) {
+  for_each_param(params, [&](size_t i) {
     Workspace p(&params[i]);
     const Workspace g(&grads[i]);  // read only
     Workspace buf(use_momentum ? &momentum_buffers[i] : nullptr);
+    const bool decay = weight_decay != 0, first = use_momentum && fresh[i];
+    const bool use_nesterov = use_momentum && nesterov;
     dispatch_float(params[i].dtype(), op, [&](auto tag) {
       using T = decltype(tag);
       const SgdScalars<T> s{static_cast<T>(-lr), static_cast<T>(momentum), static_cast<T>(1 - dampening),
-                            static_cast<T>(weight_decay), use_momentum, nesterov, maximize, weight_decay != 0};
-      sgd_kernel<T>(p.data<T>(), g.data<T>(), buf.data<T>(), use_momentum && fresh[i],
-                    params[i].numel(), s);
+                            static_cast<T>(weight_decay)};
+      const int64_t n = params[i].numel();
+      if constexpr (kWithCuda) {
+        if (params[i].device().is_cuda()) {
+          cuda::sgd_param<T>(params[i].device().index, n, p.data<T>(), g.data<T>(), buf.data<T>(), s, maximize,
+                             decay, use_momentum, use_nesterov, first);
+          return;
+        }
+      }
+      sgd_cpu<T>(n, p.data<T>(), g.data<T>(), buf.data<T>(), s, maximize, decay, use_momentum, use_nesterov, first);
     });
     p.commit();
     buf.commit();
-  }
+  });
 }
 
 void adam_step(const TensorList& params, const TensorList& grads, const TensorList& exp_avgs,
@@ -314,7 +247,9 @@ void adam_step(const TensorList& params, const TensorList& grads, const TensorLi
   check_state(op, "exp_avg_sq buffers", params, exp_avg_sqs);
   if (amsgrad) check_state(op, "max_exp_avg_sq buffers", params, max_exp_avg_sqs);
   check_steps(op, params, steps);
-  for (size_t i = 0; i < params.size(); ++i) {
+  const bool coupled = weight_decay != 0 && !decoupled_weight_decay;
+  const bool decoupled = weight_decay != 0 && decoupled_weight_decay;
+  for_each_param(params, [&](size_t i) {
     const double step = advance_step(steps[i]);
     const double bias_correction1 = 1 - std::pow(beta1, step);
     const double bias_correction2 = 1 - std::pow(beta2, step);
@@ -326,27 +261,30 @@ void adam_step(const TensorList& params, const TensorList& grads, const TensorLi
     Workspace vmax(amsgrad ? &max_exp_avg_sqs[i] : nullptr);
     dispatch_float(params[i].dtype(), op, [&](auto tag) {
       using T = decltype(tag);
-      AdamScalars<T> s{};
-      s.decay_factor = static_cast<T>(1 - lr * weight_decay);
-      s.weight_decay = static_cast<T>(weight_decay);
-      s.one_minus_beta1 = static_cast<T>(1 - beta1);
-      s.beta2 = static_cast<T>(beta2);
-      s.one_minus_beta2 = static_cast<T>(1 - beta2);
-      s.bias_correction2_sqrt = static_cast<T>(std::sqrt(bias_correction2));
-      s.eps = static_cast<T>(eps);
-      s.neg_step_size = static_cast<T>(-step_size);
-      s.decoupled_decay = weight_decay != 0 && decoupled_weight_decay;
-      s.coupled_decay = weight_decay != 0 && !decoupled_weight_decay;
-      s.amsgrad = amsgrad;
-      s.maximize = maximize;
-      adam_kernel<T>(p.data<T>(), g.data<T>(), m.data<T>(), v.data<T>(), vmax.data<T>(),
-                     params[i].numel(), s);
+      const AdamScalars<T> s{static_cast<T>(1 - lr * weight_decay),
+                             static_cast<T>(weight_decay),
+                             static_cast<T>(1 - beta1),
+                             static_cast<T>(beta2),
+                             static_cast<T>(1 - beta2),
+                             static_cast<T>(std::sqrt(bias_correction2)),
+                             static_cast<T>(eps),
+                             static_cast<T>(-step_size)};
+      const int64_t n = params[i].numel();
+      if constexpr (kWithCuda) {
+        if (params[i].device().is_cuda()) {
+          cuda::adam_param<T>(params[i].device().index, n, p.data<T>(), g.data<T>(), m.data<T>(), v.data<T>(),
+                              vmax.data<T>(), s, maximize, coupled, decoupled, amsgrad);
+          return;
+        }
+      }
+      adam_cpu<T>(n, p.data<T>(), g.data<T>(), m.data<T>(), v.data<T>(), vmax.data<T>(), s, maximize, coupled,
+                  decoupled, amsgrad);
     });
     p.commit();
     m.commit();
     v.commit();
     vmax.commit();
-  }
+  });
 }
 
 void rmsprop_step(const TensorList& params, const TensorList& grads, const TensorList& square_avgs,
@@ -359,7 +297,8 @@ void rmsprop_step(const TensorList& params, const TensorList& grads, const Tenso
   if (centered) check_state(op, "grad_avg buffers", params, grad_avgs);
   if (use_momentum) check_state(op, "momentum buffers", params, momentum_buffers);
   check_steps(op, params, steps);
-  for (size_t i = 0; i < params.size(); ++i) {
+  const bool decay = weight_decay != 0;
+  for_each_param(params, [&](size_t i) {
     advance_step(steps[i]);  // kept for torch's state layout; RMSprop's update does not read it
     Workspace p(&params[i]);
     const Workspace g(&grads[i]);  // read only
@@ -369,16 +308,23 @@ void rmsprop_step(const TensorList& params, const TensorList& grads, const Tenso
     dispatch_float(params[i].dtype(), op, [&](auto tag) {
       using T = decltype(tag);
       const RmspropScalars<T> s{static_cast<T>(weight_decay), static_cast<T>(alpha), static_cast<T>(1 - alpha),
-                                static_cast<T>(eps), static_cast<T>(momentum), static_cast<T>(-lr),
-                                weight_decay != 0, centered, use_momentum, maximize};
-      rmsprop_kernel<T>(p.data<T>(), g.data<T>(), sq.data<T>(), ga.data<T>(),
-                        buf.data<T>(), params[i].numel(), s);
+                                static_cast<T>(eps),          static_cast<T>(momentum), static_cast<T>(-lr)};
+      const int64_t n = params[i].numel();
+      if constexpr (kWithCuda) {
+        if (params[i].device().is_cuda()) {
+          cuda::rmsprop_param<T>(params[i].device().index, n, p.data<T>(), g.data<T>(), sq.data<T>(), ga.data<T>(),
+                                 buf.data<T>(), s, maximize, decay, centered, use_momentum);
+          return;
+        }
+      }
+      rmsprop_cpu<T>(n, p.data<T>(), g.data<T>(), sq.data<T>(), ga.data<T>(), buf.data<T>(), s, maximize, decay,
+                     centered, use_momentum);
     });
     p.commit();
     sq.commit();
     ga.commit();
     buf.commit();
-  }
+  });
 }
 
 void adagrad_step(const TensorList& params, const TensorList& grads, const TensorList& state_sums,
@@ -388,7 +334,8 @@ void adagrad_step(const TensorList& params, const TensorList& grads, const Tenso
   check_group(op, params, grads);
   check_state(op, "sum buffers", params, state_sums);
   check_steps(op, params, steps);
-  for (size_t i = 0; i < params.size(); ++i) {
+  const bool decay = weight_decay != 0;
+  for_each_param(params, [&](size_t i) {
     const double step = advance_step(steps[i]);
     const double clr = lr / (1 + (step - 1) * lr_decay);
     Workspace p(&params[i]);
@@ -396,13 +343,20 @@ void adagrad_step(const TensorList& params, const TensorList& grads, const Tenso
     Workspace sum(&state_sums[i]);
     dispatch_float(params[i].dtype(), op, [&](auto tag) {
       using T = decltype(tag);
-      const AdagradScalars<T> s{static_cast<T>(weight_decay), static_cast<T>(eps), static_cast<T>(-clr),
-                                weight_decay != 0, maximize};
-      adagrad_kernel<T>(p.data<T>(), g.data<T>(), sum.data<T>(), params[i].numel(), s);
+      const AdagradScalars<T> s{static_cast<T>(weight_decay), static_cast<T>(eps), static_cast<T>(-clr)};
+      const int64_t n = params[i].numel();
+      if constexpr (kWithCuda) {
+        if (params[i].device().is_cuda()) {
+          cuda::adagrad_param<T>(params[i].device().index, n, p.data<T>(), g.data<T>(), sum.data<T>(), s, maximize,
+                                 decay);
+          return;
+        }
+      }
+      adagrad_cpu<T>(n, p.data<T>(), g.data<T>(), sum.data<T>(), s, maximize, decay);
     });
     p.commit();
     sum.commit();
-  }
+  });
 }
 
 }  // namespace glassnet

@@ -15,11 +15,13 @@
 //   Adagrad  torch/optim/adagrad.py  _single_tensor_adagrad (Duchi et al. 2011)
 //
 // Lists: params[i], grads[i] and every state list's [i] belong to one
-// parameter and share its shape and dtype (float32 or float64, CPU).
-// State lists that an option does not use are empty. `steps` holds one
-// float32 scalar per parameter, torch's state["step"]; the kernel adds one.
-// Non-contiguous parameters or buffers are updated through a contiguous copy
-// that is written back.
+// parameter and share its shape, dtype (float32 or float64) and device (the
+// CPU, or a GPU in a CUDA build: cuda/optim.cu runs the same element maths,
+// src/ops/optim_math.h). State lists that an option does not use are empty.
+// `steps` holds one float32 CPU scalar per parameter, torch's state["step"];
+// the kernel adds one. Non-contiguous parameters or buffers are updated
+// through a contiguous copy that is written back. CPU threads: a large
+// parameter is split by elements, a group of many small ones by parameter.
 #pragma once
 
 #include <vector>

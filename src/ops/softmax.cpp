@@ -9,30 +9,17 @@
 #include <limits>
 #include <vector>
 
-#include "cpu.h"
 #include "dispatch.h"
 #include "errors.h"
-#include "ops/elementwise.h"
+#include "ops/exp_inplace.h"
 #include "ops/reduce.h"
 #include "ops/reduce_kernels.h"
 #include "ops/reduce_plan.h"
-#include "ops/vecmath.h"
 #include "parallel.h"
 
 namespace glassnet {
 
 namespace {
-
-// y[j] = exp(y[j]) in place over n contiguous elements.
-template <class T>
-void exp_inplace(T* y, int64_t n) {
-#if defined(__x86_64__) || defined(_M_X64)
-  if constexpr (std::is_same_v<T, float>) {
-    if (cpu_has_avx2_fma() && unary_f32_vectorised(UnaryOp::Exp, y, y, n)) return;
-  }
-#endif
-  for (int64_t j = 0; j < n; ++j) y[j] = std::exp(y[j]);
-}
 
 // One row of `len` elements: out = softmax(x) or log_softmax(x).
 template <class T, bool kLog>

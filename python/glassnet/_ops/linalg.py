@@ -1,5 +1,5 @@
 """Matrix products on the packed GEMM: matmul (torch's broadcasting rules),
-mm, bmm, dot, and linear with its fused bias."""
+mm, bmm and dot. (F.linear, with its fused bias, lives in nn/_functional/linear.py.)"""
 from .. import _C
 from .._tensor import Tensor
 from ..autograd.function import Function
@@ -67,31 +67,3 @@ def dot(a, b):
     if a.ndim != 1 or b.ndim != 1:
         raise ValueError(f"[dot] expects 1-D tensors, got shapes {tuple(a.shape)} and {tuple(b.shape)}")
     return Matmul.apply(a, b)
-
-
-class Linear(Function):
-    """y = x·Wᵀ + b in one GEMM with the bias fused into its epilogue."""
-
-    @staticmethod
-    def forward(ctx, x, weight, bias):
-        ctx.save_for_backward(x, weight)
-        return Tensor._wrap(_C.linear(x._impl, weight._impl, None if bias is None else bias._impl))
-
-    @staticmethod
-    def backward(ctx, grad):
-        x, weight = ctx.saved_tensors
-        grad_x = grad_w = grad_b = None
-        if ctx.needs_input_grad[0]:
-            grad_x = matmul(grad, weight)
-        g2 = grad.reshape(-1, grad.shape[-1]) if grad.ndim != 2 else grad
-        if ctx.needs_input_grad[1]:
-            x2 = x.reshape(-1, x.shape[-1]) if x.ndim != 2 else x
-            grad_w = matmul(g2.mT, x2)
-        if len(ctx.needs_input_grad) > 2 and ctx.needs_input_grad[2]:
-            grad_b = g2.sum(0)
-        return grad_x, grad_w, grad_b
-
-
-def linear(x, weight, bias=None):
-    _check_tensors("linear", x, weight)
-    return Linear.apply(x, weight, bias)

@@ -96,8 +96,7 @@ def bench_elementwise(threads, torch, repeats):
     return records
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(prog="glassnet bench", description=__doc__.split("\n\n")[0])
+def add_arguments(parser):
     parser.add_argument("--section", choices=SECTIONS + ("all",), default="all")
     parser.add_argument("--gemm-shapes", default="squares,mlp,training",
                         help="comma-separated groups: squares, mlp, training")
@@ -105,8 +104,9 @@ def main(argv=None):
     parser.add_argument("--repeats", type=int, default=7)
     parser.add_argument("--no-torch", action="store_true", help="leave torch out even if it is installed")
     parser.add_argument("--json", metavar="PATH", help="also write every measurement as JSON")
-    args = parser.parse_args(argv)
 
+
+def run(args):
     quiet_peer_thread_pools()
     import glassnet as gn
 
@@ -125,6 +125,12 @@ def main(argv=None):
         with open(args.json, "w") as f:
             json.dump(dict(fma_peak_gflops_per_core=peak, records=records), f, indent=1)
     return 0
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(prog="glassnet bench", description=__doc__.split("\n\n")[0])
+    add_arguments(parser)
+    return run(parser.parse_args(argv))
 
 
 if __name__ == "__main__":

@@ -14,7 +14,7 @@ from .optimizer import Optimizer
 
 __all__ = ["LRScheduler", "LambdaLR", "MultiplicativeLR", "StepLR", "MultiStepLR", "ConstantLR", "LinearLR",
            "ExponentialLR", "PolynomialLR", "CosineAnnealingLR", "CosineAnnealingWarmRestarts", "ReduceLROnPlateau",
-           "OneCycleLR"]
+           "OneCycleLR", "SequentialLR", "ChainedScheduler"]
 
 
 def _check_optimizer(optimizer):
@@ -51,6 +51,10 @@ class LRScheduler:
                                    "scheduler with last_epoch >= 0; load the optimizer's state_dict first")
         self.base_lrs = [group["initial_lr"] for group in optimizer.param_groups]
         self.last_epoch = last_epoch
+        self._initial_step()
+
+    def _initial_step(self):
+        """Step 0, which the constructor performs (SequentialLR repeats it)."""
         self._step_count = 0
         self._is_initial = True
         try:
@@ -67,10 +71,21 @@ class LRScheduler:
 
     def step(self):
         self._step_count += 1
-        self.last_epoch += 1
-        for group, lr in zip(self.optimizer.param_groups, self.get_lr()):
+        self._update_lr()
+
+    def _update_lr(self, epoch=None):
+        """The next epoch's lrs, or with `epoch` given, that epoch's lrs from
+        the closed form where the schedule has one (SequentialLR uses this to
+        restart a schedule at a milestone)."""
+        if epoch is None:
+            self.last_epoch += 1
+            values = self.get_lr()
+        else:
+            self.last_epoch = epoch
+            values = self._get_closed_form_lr() if hasattr(self, "_get_closed_form_lr") else self.get_lr()
+        for group, lr in zip(self.optimizer.param_groups, values):
             group["lr"] = lr
-        self._last_lr = [group["lr"] for group in self.optimizer.param_groups]
+        self._last_lr = self._current_lrs()
 
     def _current_lrs(self):
         return [group["lr"] for group in self.optimizer.param_groups]
@@ -142,6 +157,9 @@ class StepLR(LRScheduler):
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
 
+    def _get_closed_form_lr(self):
+        return [base_lr * self.gamma ** (self.last_epoch // self.step_size) for base_lr in self.base_lrs]
+
 
 class MultiStepLR(LRScheduler):
     """Multiplies the lr by gamma at each milestone epoch (by gamma^k for a
@@ -156,6 +174,10 @@ class MultiStepLR(LRScheduler):
         if self.last_epoch not in self.milestones:
             return self._current_lrs()
         return [lr * self.gamma ** self.milestones[self.last_epoch] for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self):
+        passed = sum(count for milestone, count in self.milestones.items() if milestone <= self.last_epoch)
+        return [base_lr * self.gamma ** passed for base_lr in self.base_lrs]
 
 
 class ConstantLR(LRScheduler):
@@ -175,6 +197,10 @@ class ConstantLR(LRScheduler):
             return self._current_lrs()
         return [lr * (1.0 / self.factor) for lr in self._current_lrs()]
 
+    def _get_closed_form_lr(self):
+        factor = self.factor + (self.last_epoch >= self.total_iters) * (1 - self.factor)
+        return [base_lr * factor for base_lr in self.base_lrs]
+
 
 class PolynomialLR(LRScheduler):
     """lr = initial_lr · (1 - epoch / total_iters)^power until total_iters,
@@ -192,6 +218,10 @@ class PolynomialLR(LRScheduler):
         ratio = ((1.0 - t / n) / (1.0 - (t - 1) / n)) ** self.power
         return [lr * ratio for lr in self._current_lrs()]
 
+    def _get_closed_form_lr(self):
+        factor = (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
+        return [base_lr * factor for base_lr in self.base_lrs]
+
 
 class ExponentialLR(LRScheduler):
     """Multiplies the lr by gamma every epoch."""
@@ -204,6 +234,9 @@ class ExponentialLR(LRScheduler):
         if self._is_initial:
             return self._current_lrs()
         return [lr * self.gamma for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self):
+        return [base_lr * self.gamma ** self.last_epoch for base_lr in self.base_lrs]
 
 
 class LinearLR(LRScheduler):
@@ -229,6 +262,11 @@ class LinearLR(LRScheduler):
         delta = self.end_factor - self.start_factor
         ratio = 1.0 + delta / (self.total_iters * self.start_factor + (self.last_epoch - 1) * delta)
         return [lr * ratio for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self):
+        factor = self.start_factor + (self.end_factor - self.start_factor) * min(self.total_iters,
+                                                                                  self.last_epoch) / self.total_iters
+        return [base_lr * factor for base_lr in self.base_lrs]
 
 
 class CosineAnnealingLR(LRScheduler):
@@ -260,6 +298,10 @@ class CosineAnnealingLR(LRScheduler):
                     for base_lr, lr in zip(self.base_lrs, self._current_lrs())]
         ratio = (1 + math.cos(math.pi * t / T)) / (1 + math.cos(math.pi * (t - 1) / T))
         return [ratio * (lr - eta_min) + eta_min for lr in self._current_lrs()]
+
+    def _get_closed_form_lr(self):
+        return [self.eta_min + (base_lr - self.eta_min) * (1 + math.cos(math.pi * self.last_epoch / self.T_max)) / 2
+                for base_lr in self.base_lrs]
 
 
 class CosineAnnealingWarmRestarts(LRScheduler):
@@ -477,3 +519,7 @@ class OneCycleLR(LRScheduler):
                     break
                 start_step = end_step
         return lrs
+
+
+# Schedules built from other schedules; they subclass the classes above.
+from ._lr_composite import ChainedScheduler, SequentialLR  # noqa: E402
