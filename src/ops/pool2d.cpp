@@ -96,11 +96,6 @@ std::vector<Window> avg_windows(int64_t out, int64_t stride, int64_t pad, int64_
   return w;
 }
 
-int64_t divisor(const Pool2dArgs& a, const Window& h, const Window& w) {
-  if (a.divisor_override > 0) return a.divisor_override;
-  return a.count_include_pad ? h.padded_size * w.padded_size : (h.end - h.begin) * (w.end - w.begin);
-}
-
 }  // namespace
 
 // x (N, C, H, W) -> y, indices (N, C, Ho, Wo)
@@ -179,6 +174,47 @@ Tensor max_pool2d_backward(const Tensor& grad, const Tensor& indices, const Shap
   return gx;
 }
 
+namespace {
+
+// Average pooling as separable loops: the divisor is a product of a row and a
+// column factor (padded or valid window sizes, or divisor_override), so each
+// output is sum · row_scale[oh] · col_scale[ow]; inside a row the taps are
+// walked one kernel column at a time over the outputs whose tap lies inside
+// the image, so the inner loops carry no bounds tests.
+struct AvgPlan {
+  std::vector<Window> rows;
+  std::vector<double> row_scale, col_scale;
+  std::vector<int64_t> col_off, col_lo, col_hi;  // per kernel column j
+};
+
+AvgPlan avg_plan(const Planes& p, const Pool2dArgs& a) {
+  AvgPlan plan;
+  plan.rows = avg_windows(p.Ho, a.stride_h, a.pad_h, a.kh, p.H);
+  const std::vector<Window> cols = avg_windows(p.Wo, a.stride_w, a.pad_w, a.kw, p.W);
+  auto scale = [&](const Window& w, double override_root) {
+    if (a.divisor_override > 0) return override_root;
+    const int64_t n = a.count_include_pad ? w.padded_size : w.end - w.begin;
+    return n > 0 ? 1.0 / static_cast<double>(n) : 0.0;
+  };
+  for (const Window& w : plan.rows) plan.row_scale.push_back(scale(w, 1.0 / static_cast<double>(a.divisor_override)));
+  for (const Window& w : cols) plan.col_scale.push_back(scale(w, 1.0));
+  for (int64_t j = 0; j < a.kw; ++j) {
+    const int64_t off = j - a.pad_w;
+    // Outputs ow whose column ow·stride + off is inside [0, W) and inside the window's
+    // clipped extent (ceil_mode windows can end before kw taps).
+    int64_t lo = 0, hi = p.Wo;
+    while (lo < hi && (lo * a.stride_w + off < cols[lo].begin || lo * a.stride_w + off >= cols[lo].end)) ++lo;
+    while (hi > lo && (( hi - 1) * a.stride_w + off < cols[hi - 1].begin ||
+                       (hi - 1) * a.stride_w + off >= cols[hi - 1].end)) --hi;
+    plan.col_off.push_back(off);
+    plan.col_lo.push_back(lo);
+    plan.col_hi.push_back(hi);
+  }
+  return plan;
+}
+
+}  // namespace
+
 // x (N, C, H, W) -> y (N, C, Ho, Wo)
 Tensor avg_pool2d_forward(const Tensor& x, const Pool2dArgs& a) {
   const char* op = "avg_pool2d";
@@ -186,25 +222,27 @@ Tensor avg_pool2d_forward(const Tensor& x, const Pool2dArgs& a) {
   const Planes p = pool_planes(x.shape(), a, false, op);
   Tensor y = Tensor::empty({x.size(0), x.size(1), p.Ho, p.Wo}, x.dtype());
   const Tensor xc = x.contiguous();
+  const AvgPlan plan = avg_plan(p, a);
   dispatch_float(x.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     const T* xp = xc.template data<T>();
     T* yp = y.template data<T>();
-    const std::vector<Window> rows = avg_windows(p.Ho, a.stride_h, a.pad_h, a.kh, p.H);
-    const std::vector<Window> cols = avg_windows(p.Wo, a.stride_w, a.pad_w, a.kw, p.W);
+    const std::vector<T> col_scale(plan.col_scale.begin(), plan.col_scale.end());
     parallel_for(0, p.NC, plane_grain(p.Ho * p.Wo * a.kh * a.kw), [&](int64_t q0, int64_t q1) {
       for (int64_t q = q0; q < q1; ++q) {
         const T* src = xp + q * p.H * p.W;
         for (int64_t oh = 0; oh < p.Ho; ++oh) {
-          const Window wh = rows[oh];
-          for (int64_t ow = 0; ow < p.Wo; ++ow) {
-            const Window ww = cols[ow];
-            T sum = 0;
-            for (int64_t ih = wh.begin; ih < wh.end; ++ih)
-              for (int64_t iw = ww.begin; iw < ww.end; ++iw) sum += src[ih * p.W + iw];
-            const int64_t div = divisor(a, wh, ww);
-            yp[(q * p.Ho + oh) * p.Wo + ow] = div > 0 ? sum / static_cast<T>(div) : T(0);
+          T* out = yp + (q * p.Ho + oh) * p.Wo;
+          std::fill(out, out + p.Wo, T(0));
+          for (int64_t ih = plan.rows[oh].begin; ih < plan.rows[oh].end; ++ih) {
+            const T* in = src + ih * p.W;
+            for (int64_t j = 0; j < a.kw; ++j) {
+              const T* tap = in + plan.col_off[j];
+              for (int64_t ow = plan.col_lo[j]; ow < plan.col_hi[j]; ++ow) out[ow] += tap[ow * a.stride_w];
+            }
           }
+          const T rs = static_cast<T>(plan.row_scale[oh]);
+          for (int64_t ow = 0; ow < p.Wo; ++ow) out[ow] *= rs * col_scale[ow];
         }
       }
     });
@@ -221,24 +259,26 @@ Tensor avg_pool2d_backward(const Tensor& grad, const Shape& input_shape, const P
   check_grad(grad, input_shape, {input_shape[0], input_shape[1], p.Ho, p.Wo}, op);
   Tensor gx = Tensor::zeros(input_shape, grad.dtype());
   const Tensor gc = grad.contiguous();
+  const AvgPlan plan = avg_plan(p, a);
   dispatch_float(grad.dtype(), op, [&](auto tag) {
     using T = decltype(tag);
     const T* gp = gc.template data<T>();
     T* dst = gx.template data<T>();
-    const std::vector<Window> rows = avg_windows(p.Ho, a.stride_h, a.pad_h, a.kh, p.H);
-    const std::vector<Window> cols = avg_windows(p.Wo, a.stride_w, a.pad_w, a.kw, p.W);
+    const std::vector<T> col_scale(plan.col_scale.begin(), plan.col_scale.end());
     parallel_for(0, p.NC, plane_grain(p.Ho * p.Wo * a.kh * a.kw), [&](int64_t q0, int64_t q1) {
+      std::vector<T> g(p.Wo);
       for (int64_t q = q0; q < q1; ++q) {
         T* plane = dst + q * p.H * p.W;
         for (int64_t oh = 0; oh < p.Ho; ++oh) {
-          const Window wh = rows[oh];
-          for (int64_t ow = 0; ow < p.Wo; ++ow) {
-            const Window ww = cols[ow];
-            const int64_t div = divisor(a, wh, ww);
-            if (div <= 0) continue;
-            const T g = gp[(q * p.Ho + oh) * p.Wo + ow] / static_cast<T>(div);
-            for (int64_t ih = wh.begin; ih < wh.end; ++ih)
-              for (int64_t iw = ww.begin; iw < ww.end; ++iw) plane[ih * p.W + iw] += g;
+          const T* go = gp + (q * p.Ho + oh) * p.Wo;
+          const T rs = static_cast<T>(plan.row_scale[oh]);
+          for (int64_t ow = 0; ow < p.Wo; ++ow) g[ow] = go[ow] * rs * col_scale[ow];
+          for (int64_t ih = plan.rows[oh].begin; ih < plan.rows[oh].end; ++ih) {
+            T* in = plane + ih * p.W;
+            for (int64_t j = 0; j < a.kw; ++j) {
+              T* tap = in + plan.col_off[j];
+              for (int64_t ow = plan.col_lo[j]; ow < plan.col_hi[j]; ++ow) tap[ow * a.stride_w] += g[ow];
+            }
           }
         }
       }
