@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 
 #include "ops/conv.h"
 
@@ -89,6 +90,20 @@ void col2im(const ConvShape& s, const T* col, T* x, int64_t ld) {
       }
     }
   }
+}
+
+// A per-thread scratch buffer for one role (Slot), left uninitialised and
+// kept between calls: a fresh std::vector would zero (and page-fault in)
+// megabytes of im2col buffer on every call of every batch slice.
+template <class T, int Slot>
+T* thread_scratch(int64_t n) {
+  thread_local std::unique_ptr<T[]> buffer;
+  thread_local int64_t capacity = 0;
+  if (n > capacity) {
+    buffer.reset(new T[n]);
+    capacity = n;
+  }
+  return buffer.get();
 }
 
 // Samples per GEMM: enough that the GEMM is at least ~512 columns wide when
