@@ -14,6 +14,7 @@
 #include "ops/conv.h"
 #include "ops/conv_depthwise.h"
 #include "ops/conv_im2col.h"
+#include "ops/conv_winograd.h"
 #include "parallel.h"
 
 namespace glassnet {
@@ -135,6 +136,7 @@ bool is_depthwise(const ConvShape& s) { return s.Cg() == 1 && s.a.groups > 1; }
 template <class T>
 void conv_forward_kernel(const ConvShape& s, const T* x, const T* w, const T* bias, T* y) {
   if (is_depthwise(s)) return depthwise_forward(s, x, w, bias, y);
+  if (use_winograd(s)) return winograd_forward(s, x, w, bias, y);
   const int64_t G = s.a.groups, Cg = s.Cg(), Kg = s.Kg(), R = s.rows(), P = s.P(), HW = s.H * s.W;
   const bool pointwise = is_pointwise(s);
   const int64_t nb = samples_per_gemm(s, sizeof(T));

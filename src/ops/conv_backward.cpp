@@ -6,20 +6,52 @@
 // partial buffer; the partials are added at the end, so no thread waits.
 #include <algorithm>
 #include <memory>
+#include <vector>
 
 #include "dispatch.h"
 #include "gemm/gemm.h"
 #include "ops/conv.h"
 #include "ops/conv_depthwise.h"
 #include "ops/conv_im2col.h"
+#include "ops/conv_winograd.h"
 #include "parallel.h"
 
 namespace glassnet {
 namespace conv_detail {
 
+namespace {
+
+// w (K, Cg, kh, kw) -> (C, Kg, kh, kw): per group, channels swapped, taps reversed.
+template <class T>
+std::vector<T> flipped_weight(const ConvShape& s, const T* w) {
+  const int64_t G = s.a.groups, Cg = s.Cg(), Kg = s.Kg(), taps = s.kh * s.kw;
+  std::vector<T> f(s.K * Cg * taps);
+  for (int64_t g = 0; g < G; ++g)
+    for (int64_t k = 0; k < Kg; ++k)
+      for (int64_t c = 0; c < Cg; ++c) {
+        const T* src = w + ((g * Kg + k) * Cg + c) * taps;
+        T* dst = f.data() + ((g * Cg + c) * Kg + k) * taps;
+        for (int64_t t = 0; t < taps; ++t) dst[t] = src[taps - 1 - t];
+      }
+  return f;
+}
+
+}  // namespace
+
 template <class T>
 void conv_backward_data_kernel(const ConvShape& s, const T* gy, const T* w, T* gx) {
   if (is_depthwise(s)) return depthwise_backward_data(s, gy, w, gx);
+  if (use_winograd(s)) {
+    // A stride-1 convolution's data gradient is a stride-1 convolution of gy,
+    // padded by 2 - pad, with the filters flipped and their channel dims
+    // swapped: the Winograd forward applies.
+    Conv2dArgs a = s.a;
+    a.pad_h = 2 - a.pad_h;
+    a.pad_w = 2 - a.pad_w;
+    const ConvShape t{s.N, s.K, s.Ho, s.Wo, s.C, s.H, s.W, 3, 3, a};
+    const std::vector<T> f = flipped_weight(s, w);
+    return winograd_forward(t, gy, f.data(), static_cast<const T*>(nullptr), gx);
+  }
   const int64_t G = s.a.groups, Cg = s.Cg(), Kg = s.Kg(), R = s.rows(), P = s.P(), HW = s.H * s.W;
   const bool pointwise = is_pointwise(s);
   const int64_t nb = samples_per_gemm(s, sizeof(T));
