@@ -106,12 +106,14 @@ T* thread_scratch(int64_t n) {
   return buffer.get();
 }
 
-// Samples per GEMM: enough that the GEMM is at least ~512 columns wide when
-// one output plane is small (LeNet's 10×10 or 1×1 maps), with the col buffer
-// kept within ~1 MiB so it stays in cache between im2col and the GEMM.
+// Samples per GEMM: enough that the GEMM is at least ~128 columns wide when
+// one output plane is small (LeNet's 1×1 C5 maps would otherwise make GEMVs),
+// with the col buffer kept within ~1 MiB so it stays in cache between im2col
+// and the GEMM. Measured on LeNet's 6→16 5×5 layer (10×10 maps): 100-column
+// GEMMs ran 10-25% faster than 512- to 8192-column ones.
 inline int64_t samples_per_gemm(const ConvShape& s, int64_t elem_size) {
   const int64_t P = s.P(), R = std::max<int64_t>(1, s.rows());
-  int64_t nb = std::max<int64_t>(1, 512 / std::max<int64_t>(1, P));
+  int64_t nb = std::max<int64_t>(1, 128 / std::max<int64_t>(1, P));
   nb = std::min(nb, std::max<int64_t>(1, (int64_t{1} << 20) / (elem_size * R * P)));
   return std::max<int64_t>(1, std::min(nb, s.N));
 }
