@@ -84,6 +84,7 @@ void conv_backward_data_kernel(const ConvShape& s, const T* gy, const T* w, T* g
 template <class T>
 void conv_backward_weight_kernel(const ConvShape& s, const T* gy, const T* x, T* gw) {
   if (is_depthwise(s)) return depthwise_backward_weight(s, gy, x, gw);
+  if (use_winograd(s)) return winograd_backward_weight(s, gy, x, gw);
   const int64_t G = s.a.groups, Cg = s.Cg(), Kg = s.Kg(), R = s.rows(), P = s.P(), HW = s.H * s.W;
   const bool pointwise = is_pointwise(s);
   const int64_t nb = samples_per_gemm(s, sizeof(T));

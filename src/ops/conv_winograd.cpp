@@ -109,6 +109,39 @@ void transform_output(const ConvShape& s, const T* m, const T* bias, int64_t TH,
   }
 }
 
+// dM (16, Kg, tiles) = A·dY·Aᵀ for the 2×2 tiles dY of gy (Kg, Ho, Wo), zero
+// past the edge: the adjoint of transform_output, A = [1 0; 1 1; 1 -1; 0 -1].
+template <class T>
+void transform_output_grad(const ConvShape& s, const T* gy, int64_t TH, int64_t TW, int64_t stride, T* m) {
+  const int64_t Kg = s.Kg(), tiles = TH * TW;
+  for (int64_t k = 0; k < Kg; ++k) {
+    const T* gk = gy + k * s.Ho * s.Wo;
+    for (int64_t ty = 0; ty < TH; ++ty)
+      for (int64_t tx = 0; tx < TW; ++tx) {
+        T d[2][2];
+        for (int i = 0; i < 2; ++i)
+          for (int j = 0; j < 2; ++j) {
+            const int64_t oh = 2 * ty + i, ow = 2 * tx + j;
+            d[i][j] = (oh < s.Ho && ow < s.Wo) ? gk[oh * s.Wo + ow] : T(0);
+          }
+        T t[4][2];  // A·dY
+        for (int j = 0; j < 2; ++j) {
+          t[0][j] = d[0][j];
+          t[1][j] = d[0][j] + d[1][j];
+          t[2][j] = d[0][j] - d[1][j];
+          t[3][j] = -d[1][j];
+        }
+        const int64_t at = k * tiles + ty * TW + tx;
+        for (int i = 0; i < 4; ++i) {  // (A·dY)·Aᵀ
+          m[(i * 4 + 0) * stride + at] = t[i][0];
+          m[(i * 4 + 1) * stride + at] = t[i][0] + t[i][1];
+          m[(i * 4 + 2) * stride + at] = t[i][0] - t[i][1];
+          m[(i * 4 + 3) * stride + at] = -t[i][1];
+        }
+      }
+  }
+}
+
 }  // namespace
 
 template <class T>
@@ -136,6 +169,54 @@ void winograd_forward(const ConvShape& s, const T* x, const T* w, const T* bias,
   });
 }
 
+// gw (K, Cg, 3, 3) = Gᵀ·dU·G with dU_ξ (K, Cg) = Σ_samples dM_ξ · V_ξᵀ: the
+// adjoint of the forward's filter transform and GEMMs. Batch slices sum into
+// their own dU, added at the end.
+template <class T>
+void winograd_backward_weight(const ConvShape& s, const T* gy, const T* x, T* gw) {
+  const int64_t G = s.a.groups, Cg = s.Cg(), Kg = s.Kg(), HW = s.H * s.W, P = s.P();
+  const int64_t TH = (s.Ho + 1) / 2, TW = (s.Wo + 1) / 2, tiles = TH * TW;
+  const int64_t usize = 16 * s.K * Cg;
+  const int64_t slices = batch_slices(s.N, 32.0 * s.K * Cg * tiles);
+  std::vector<T> du(slices * usize);
+  const int64_t vs = Cg * tiles + 64, ms = Kg * tiles + 64;  // see winograd_forward
+  for_batch_slices(s.N, slices, [&](int64_t sl, int64_t n0, int64_t n1) {
+    T* v = thread_scratch<T, 2>(16 * vs);
+    T* m = thread_scratch<T, 3>(16 * ms);
+    T* acc = du.data() + sl * usize;
+    for (int64_t n = n0; n < n1; ++n)
+      for (int64_t g = 0; g < G; ++g) {
+        transform_input(s, x + (n * s.C + g * Cg) * HW, TH, TW, vs, v);
+        transform_output_grad(s, gy + (n * s.K + g * Kg) * P, TH, TW, ms, m);
+        for (int64_t xi = 0; xi < 16; ++xi)
+          gemm::gemm<T>(Kg, Cg, tiles, T(1), m + xi * ms, tiles, 1, v + xi * vs, 1, tiles, n == n0 ? T(0) : T(1),
+                        acc + (xi * s.K + g * Kg) * Cg, Cg, 1);
+      }
+  });
+  for (int64_t t = 1; t < slices; ++t)
+    for (int64_t i = 0; i < usize; ++i) du[i] += du[t * usize + i];
+  // Gᵀ = [1 ½ ½ 0; 0 ½ -½ 0; 0 ½ ½ 1] on both sides of each 4×4 dU.
+  for (int64_t k = 0; k < s.K; ++k)
+    for (int64_t c = 0; c < Cg; ++c) {
+      T d[4][4];
+      for (int xi = 0; xi < 16; ++xi) d[xi / 4][xi % 4] = du[(xi * s.K + k) * Cg + c];
+      T t[3][4];
+      for (int j = 0; j < 4; ++j) {
+        t[0][j] = d[0][j] + T(0.5) * (d[1][j] + d[2][j]);
+        t[1][j] = T(0.5) * (d[1][j] - d[2][j]);
+        t[2][j] = T(0.5) * (d[1][j] + d[2][j]) + d[3][j];
+      }
+      T* out = gw + (k * Cg + c) * 9;
+      for (int i = 0; i < 3; ++i) {
+        out[i * 3 + 0] = t[i][0] + T(0.5) * (t[i][1] + t[i][2]);
+        out[i * 3 + 1] = T(0.5) * (t[i][1] - t[i][2]);
+        out[i * 3 + 2] = T(0.5) * (t[i][1] + t[i][2]) + t[i][3];
+      }
+    }
+}
+
+template void winograd_backward_weight<float>(const ConvShape&, const float*, const float*, float*);
+template void winograd_backward_weight<double>(const ConvShape&, const double*, const double*, double*);
 template void winograd_forward<float>(const ConvShape&, const float*, const float*, const float*, float*);
 template void winograd_forward<double>(const ConvShape&, const double*, const double*, const double*, double*);
 

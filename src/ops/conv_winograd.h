@@ -19,4 +19,8 @@ bool use_winograd(const ConvShape& s);
 template <class T>
 void winograd_forward(const ConvShape& s, const T* x, const T* w, const T* bias, T* y);
 
+// gw (K, Cg, 3, 3) = the weight gradient from gy (N, K, Ho, Wo) and x; overwritten
+template <class T>
+void winograd_backward_weight(const ConvShape& s, const T* gy, const T* x, T* gw);
+
 }  // namespace glassnet::conv_detail
