@@ -10,8 +10,12 @@ the same float32 inputs in one process, timed alternately (medians):
     python benchmarks/bench_conv.py [--threads 2] [--repeats 9]
 
 Each line: both times, the ratio glassnet/torch (target <= 1.0), GFLOP/s and
-the fraction of the measured FMA peak for the threads used. Outputs and
-gradients are compared before anything is timed."""
+the fraction of the measured FMA peak for the threads used. GFLOP/s count a
+direct convolution's multiply-adds (2·N·C_out·H_out·W_out·C_in·k²), whatever
+the algorithm: glassnet's Winograd path for the 64-channel 3×3 layer does
+2.25× fewer, so its rate there is an effective one and may pass the peak.
+Outputs and gradients are compared before anything is timed. The machine's
+load average is printed: on a shared machine, compare ratios, not times."""
 import argparse
 import os
 

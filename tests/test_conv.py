@@ -28,6 +28,11 @@ CONV2D_CASES = [
     (2, 3, 10, 11, 5, (4, 3), (3, 2), (2, 1), (2, 1), 1, True),
     (4, 8, 16, 16, 8, (3, 3), 1, 1, 1, 1, True),      # large enough for threads over the batch
     (0, 3, 5, 5, 2, (3, 3), 1, 0, 1, 1, True),        # empty batch
+    # 3x3 stride 1 with >= 16 channels per group: Winograd F(2x2, 3x3), forward and data gradient
+    (2, 16, 7, 9, 16, (3, 3), 1, 1, 1, 1, True),      # odd sizes: partial output tiles
+    (3, 32, 8, 8, 32, (3, 3), 1, 2, 1, 2, True),      # groups, padding 2
+    (1, 16, 6, 5, 24, (3, 3), 1, (0, 1), 1, 1, False),
+    (5, 16, 4, 4, 16, (3, 3), 1, 1, 1, 1, True),      # batch over several slices
 ]
 
 

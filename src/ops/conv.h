@@ -73,7 +73,8 @@ void check_grad(const Tensor& grad, const Tensor& x, const Shape& expected, cons
 // Splits the batch into slices for the threads: f(slice, n_begin, n_end).
 // Slices are whole samples, so each thread runs its own GEMMs (which then
 // stay on that thread); a batch smaller than the thread count runs as one
-// slice and the GEMMs inside take the threads instead.
+// slice and the GEMMs inside take the threads instead. Up to four slices per
+// thread, handed out dynamically by parallel_for.
 int64_t batch_slices(int64_t N, double flops_per_sample);
 void for_batch_slices(int64_t N, int64_t slices, const std::function<void(int64_t, int64_t, int64_t)>& f);
 

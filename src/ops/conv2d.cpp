@@ -14,6 +14,7 @@
 #include "ops/conv.h"
 #include "ops/conv_depthwise.h"
 #include "ops/conv_im2col.h"
+#include "ops/conv_winograd.h"
 #include "parallel.h"
 
 namespace glassnet {
@@ -107,7 +108,9 @@ int64_t batch_slices(int64_t N, double flops_per_sample) {
   if (threads <= 1 || N < threads) return 1;
   // Below ~1 MFLOP in all, waking the pool costs more than it saves.
   if (flops_per_sample * static_cast<double>(N) < 1e6) return 1;
-  return threads;
+  // A few slices per thread, handed out one at a time: a thread that the OS
+  // deschedules (the machine is shared) then holds up one slice, not half the batch.
+  return std::min<int64_t>(N, threads * 4);
 }
 
 void for_batch_slices(int64_t N, int64_t slices, const std::function<void(int64_t, int64_t, int64_t)>& f) {
@@ -133,6 +136,7 @@ bool is_depthwise(const ConvShape& s) { return s.Cg() == 1 && s.a.groups > 1; }
 template <class T>
 void conv_forward_kernel(const ConvShape& s, const T* x, const T* w, const T* bias, T* y) {
   if (is_depthwise(s)) return depthwise_forward(s, x, w, bias, y);
+  if (use_winograd(s)) return winograd_forward(s, x, w, bias, y);
   const int64_t G = s.a.groups, Cg = s.Cg(), Kg = s.Kg(), R = s.rows(), P = s.P(), HW = s.H * s.W;
   const bool pointwise = is_pointwise(s);
   const int64_t nb = samples_per_gemm(s, sizeof(T));
@@ -141,24 +145,24 @@ void conv_forward_kernel(const ConvShape& s, const T* x, const T* w, const T* bi
     const int64_t m_max = std::min(nb, n1 - n0);
     if (m_max < 1) return;
     // One sample of a pointwise convolution is already its own col matrix.
-    std::vector<T> col(pointwise && m_max == 1 ? 0 : R * P * m_max);
-    std::vector<T> out(m_max > 1 ? Kg * P * m_max : 0);
+    T* col = thread_scratch<T, 0>(pointwise && m_max == 1 ? 0 : R * P * m_max);
+    T* out = thread_scratch<T, 1>(m_max > 1 ? Kg * P * m_max : 0);
     for (int64_t b = n0; b < n1; b += m_max) {
       const int64_t m = std::min(m_max, n1 - b), cols = m * P;
       for (int64_t g = 0; g < G; ++g) {
         const T* xg = x + (b * s.C + g * Cg) * HW;
         const T* src = xg;
         if (!(pointwise && m == 1)) {
-          for (int64_t j = 0; j < m; ++j) im2col(s, xg + j * s.C * HW, col.data() + j * P, cols);
-          src = col.data();
+          for (int64_t j = 0; j < m; ++j) im2col(s, xg + j * s.C * HW, col + j * P, cols);
+          src = col;
         }
         T* yg = y + (b * s.K + g * Kg) * P;
         gemm::Epilogue<T> ep;
         ep.bias = bias ? bias + g * Kg : nullptr;
         ep.bias_per_row = true;
-        gemm::gemm<T>(Kg, cols, R, T(1), w + g * Kg * R, R, 1, src, cols, 1, T(0), m == 1 ? yg : out.data(), cols,
+        gemm::gemm<T>(Kg, cols, R, T(1), w + g * Kg * R, R, 1, src, cols, 1, T(0), m == 1 ? yg : out, cols,
                       1, ep);
-        if (m > 1) scatter_planes(out.data(), Kg, P, m, yg, s.K * P);
+        if (m > 1) scatter_planes(out, Kg, P, m, yg, s.K * P);
       }
     }
   });

@@ -5,6 +5,7 @@
 // The weight sum runs over batch slices, one per thread, each into its own
 // partial buffer; the partials are added at the end, so no thread waits.
 #include <algorithm>
+#include <memory>
 #include <vector>
 
 #include "dispatch.h"
@@ -12,14 +13,45 @@
 #include "ops/conv.h"
 #include "ops/conv_depthwise.h"
 #include "ops/conv_im2col.h"
+#include "ops/conv_winograd.h"
 #include "parallel.h"
 
 namespace glassnet {
 namespace conv_detail {
 
+namespace {
+
+// w (K, Cg, kh, kw) -> (C, Kg, kh, kw): per group, channels swapped, taps reversed.
+template <class T>
+std::vector<T> flipped_weight(const ConvShape& s, const T* w) {
+  const int64_t G = s.a.groups, Cg = s.Cg(), Kg = s.Kg(), taps = s.kh * s.kw;
+  std::vector<T> f(s.K * Cg * taps);
+  for (int64_t g = 0; g < G; ++g)
+    for (int64_t k = 0; k < Kg; ++k)
+      for (int64_t c = 0; c < Cg; ++c) {
+        const T* src = w + ((g * Kg + k) * Cg + c) * taps;
+        T* dst = f.data() + ((g * Cg + c) * Kg + k) * taps;
+        for (int64_t t = 0; t < taps; ++t) dst[t] = src[taps - 1 - t];
+      }
+  return f;
+}
+
+}  // namespace
+
 template <class T>
 void conv_backward_data_kernel(const ConvShape& s, const T* gy, const T* w, T* gx) {
   if (is_depthwise(s)) return depthwise_backward_data(s, gy, w, gx);
+  if (use_winograd(s)) {
+    // A stride-1 convolution's data gradient is a stride-1 convolution of gy,
+    // padded by 2 - pad, with the filters flipped and their channel dims
+    // swapped: the Winograd forward applies.
+    Conv2dArgs a = s.a;
+    a.pad_h = 2 - a.pad_h;
+    a.pad_w = 2 - a.pad_w;
+    const ConvShape t{s.N, s.K, s.Ho, s.Wo, s.C, s.H, s.W, 3, 3, a};
+    const std::vector<T> f = flipped_weight(s, w);
+    return winograd_forward(t, gy, f.data(), static_cast<const T*>(nullptr), gx);
+  }
   const int64_t G = s.a.groups, Cg = s.Cg(), Kg = s.Kg(), R = s.rows(), P = s.P(), HW = s.H * s.W;
   const bool pointwise = is_pointwise(s);
   const int64_t nb = samples_per_gemm(s, sizeof(T));
@@ -27,23 +59,23 @@ void conv_backward_data_kernel(const ConvShape& s, const T* gy, const T* w, T* g
   for_batch_slices(s.N, slices, [&](int64_t, int64_t n0, int64_t n1) {
     const int64_t m_max = std::min(nb, n1 - n0);
     if (m_max < 1) return;
-    std::vector<T> col(pointwise && m_max == 1 ? 0 : R * P * m_max);
-    std::vector<T> gyb(m_max > 1 ? Kg * P * m_max : 0);
+    T* col = thread_scratch<T, 0>(pointwise && m_max == 1 ? 0 : R * P * m_max);
+    T* gyb = thread_scratch<T, 1>(m_max > 1 ? Kg * P * m_max : 0);
     for (int64_t b = n0; b < n1; b += m_max) {
       const int64_t m = std::min(m_max, n1 - b), cols = m * P;
       for (int64_t g = 0; g < G; ++g) {
         const T* gyg = gy + (b * s.K + g * Kg) * P;
         if (m > 1) {
-          gather_planes(gyg, s.K * P, Kg, P, m, gyb.data());
-          gyg = gyb.data();
+          gather_planes(gyg, s.K * P, Kg, P, m, gyb);
+          gyg = gyb;
         }
         T* gxg = gx + (b * s.C + g * Cg) * HW;
         const bool direct = pointwise && m == 1;
         // wᵀ: the (Kg, R) block read with its strides swapped.
-        gemm::gemm<T>(R, cols, Kg, T(1), w + g * Kg * R, 1, R, gyg, cols, 1, T(0), direct ? gxg : col.data(), cols,
+        gemm::gemm<T>(R, cols, Kg, T(1), w + g * Kg * R, 1, R, gyg, cols, 1, T(0), direct ? gxg : col, cols,
                       1);
         if (!direct)
-          for (int64_t j = 0; j < m; ++j) col2im(s, col.data() + j * P, gxg + j * s.C * HW, cols);
+          for (int64_t j = 0; j < m; ++j) col2im(s, col + j * P, gxg + j * s.C * HW, cols);
       }
     }
   });
@@ -52,35 +84,37 @@ void conv_backward_data_kernel(const ConvShape& s, const T* gy, const T* w, T* g
 template <class T>
 void conv_backward_weight_kernel(const ConvShape& s, const T* gy, const T* x, T* gw) {
   if (is_depthwise(s)) return depthwise_backward_weight(s, gy, x, gw);
+  if (use_winograd(s)) return winograd_backward_weight(s, gy, x, gw);
   const int64_t G = s.a.groups, Cg = s.Cg(), Kg = s.Kg(), R = s.rows(), P = s.P(), HW = s.H * s.W;
   const bool pointwise = is_pointwise(s);
   const int64_t nb = samples_per_gemm(s, sizeof(T));
   const int64_t slices = batch_slices(s.N, 2.0 * s.K * P * R);
   const int64_t wsize = s.K * R;
   // Slice 0 writes gw itself; the others write partials added afterwards.
-  std::vector<T> partial((slices - 1) * wsize);
+  // Uninitialised: every slice's first GEMM (beta 0) or its fill writes it whole.
+  const std::unique_ptr<T[]> partial(new T[(slices - 1) * wsize]);
   for_batch_slices(s.N, slices, [&](int64_t t, int64_t n0, int64_t n1) {
-    T* out = t == 0 ? gw : partial.data() + (t - 1) * wsize;
+    T* out = t == 0 ? gw : partial.get() + (t - 1) * wsize;
     const int64_t m_max = std::min(nb, n1 - n0);
     if (m_max < 1) {
       std::fill(out, out + wsize, T(0));
       return;
     }
-    std::vector<T> col(pointwise && m_max == 1 ? 0 : R * P * m_max);
-    std::vector<T> gyb(m_max > 1 ? Kg * P * m_max : 0);
+    T* col = thread_scratch<T, 0>(pointwise && m_max == 1 ? 0 : R * P * m_max);
+    T* gyb = thread_scratch<T, 1>(m_max > 1 ? Kg * P * m_max : 0);
     for (int64_t b = n0; b < n1; b += m_max) {
       const int64_t m = std::min(m_max, n1 - b), cols = m * P;
       for (int64_t g = 0; g < G; ++g) {
         const T* xg = x + (b * s.C + g * Cg) * HW;
         const T* c = xg;
         if (!(pointwise && m == 1)) {
-          for (int64_t j = 0; j < m; ++j) im2col(s, xg + j * s.C * HW, col.data() + j * P, cols);
-          c = col.data();
+          for (int64_t j = 0; j < m; ++j) im2col(s, xg + j * s.C * HW, col + j * P, cols);
+          c = col;
         }
         const T* gyg = gy + (b * s.K + g * Kg) * P;
         if (m > 1) {
-          gather_planes(gyg, s.K * P, Kg, P, m, gyb.data());
-          gyg = gyb.data();
+          gather_planes(gyg, s.K * P, Kg, P, m, gyb);
+          gyg = gyb;
         }
         // colᵀ: (R, m·P) read as (m·P, R) through swapped strides.
         gemm::gemm<T>(Kg, R, cols, T(1), gyg, cols, 1, c, 1, cols, b == n0 ? T(0) : T(1), out + g * Kg * R, R, 1);
@@ -88,7 +122,7 @@ void conv_backward_weight_kernel(const ConvShape& s, const T* gy, const T* x, T*
     }
   });
   for (int64_t t = 1; t < slices; ++t) {
-    const T* p = partial.data() + (t - 1) * wsize;
+    const T* p = partial.get() + (t - 1) * wsize;
     for (int64_t i = 0; i < wsize; ++i) gw[i] += p[i];
   }
 }

