@@ -33,7 +33,10 @@ def mlp(in_features=64, num_classes=10, hidden=(256, 128), activation="relu", dr
     return nn.Sequential(*layers)
 
 
-MODELS = {"mlp": mlp}
+from .conv_models import lenet5_for_input, small_cnn_for_input  # noqa: E402
+
+# lenet and cnn take the same in_features (64, 784 or an image shape) as mlp.
+MODELS = {"mlp": mlp, "lenet": lenet5_for_input, "cnn": small_cnn_for_input}
 
 
 def build(name, **kwargs):
