@@ -3,6 +3,7 @@ mm, bmm and dot. (F.linear, with its fused bias, lives in nn/_functional/linear.
 from .. import _C
 from .._tensor import Tensor
 from ..autograd.function import Function
+from ..autograd.grad_mode import state
 
 
 class Matmul(Function):
@@ -45,6 +46,9 @@ def _check_tensors(op, *ts):
 
 def matmul(a, b):
     _check_tensors("matmul", a, b)
+    if not (state.grad_enabled and (a.requires_grad or b.requires_grad)):
+        # Nothing to record: skip the graph node, which costs as much as a small product.
+        return Tensor._wrap(_C.matmul(a._impl, b._impl))
     return Matmul.apply(a, b)
 
 
