@@ -5,6 +5,7 @@
 #include <condition_variable>
 #include <cstdlib>
 #include <exception>
+#include <memory>
 #include <mutex>
 #include <thread>
 #include <vector>
@@ -31,9 +32,22 @@ int default_num_threads() {
   return hw ? static_cast<int>(hw) : 1;
 }
 
-// One job at a time: the caller publishes it under the mutex, bumps the
-// generation and wakes the workers; every participant pulls chunk indices from
-// `next_` until they run out; the caller waits until all chunks are done.
+// One job at a time. A job is its own small object: the caller publishes it
+// under the mutex, bumps the generation and wakes the workers; every
+// participant pulls chunk indices from the job's counter until they run out;
+// the caller returns as soon as every chunk is done. A worker that woke late
+// (descheduled by another process, say) still holds the job through its
+// shared_ptr, finds no chunk left and leaves without touching the task, so the
+// caller never waits for a thread that has no work.
+struct Job {
+  const std::function<void(int64_t)>* task = nullptr;
+  int64_t num_chunks = 0;
+  std::atomic<int64_t> next{0};
+  std::atomic<int64_t> done{0};
+  std::mutex error_mutex;
+  std::exception_ptr error;
+};
+
 class ThreadPool {
  public:
   explicit ThreadPool(int workers) { resize(workers); }
@@ -49,47 +63,43 @@ class ThreadPool {
 
   void run(int64_t num_chunks, const std::function<void(int64_t)>& task) {
     std::lock_guard<std::mutex> run_guard(run_mutex_);  // one job at a time
+    auto job = std::make_shared<Job>();
+    job->task = &task;
+    job->num_chunks = num_chunks;
     {
       std::lock_guard<std::mutex> lock(mutex_);
-      task_ = &task;
-      num_chunks_ = num_chunks;
-      next_.store(0);
-      done_.store(0);
-      error_ = nullptr;
+      job_ = job;
       generation_.fetch_add(1);
     }
     cv_.notify_all();
-    work_on_chunks();
+    work_on_chunks(*job);
     // Wait for chunks still running on workers: spin a little, then yield.
     int spins = 0;
-    while (done_.load(std::memory_order_acquire) < num_chunks) {
+    while (job->done.load(std::memory_order_acquire) < num_chunks) {
       if (++spins < 4000) GLASSNET_PAUSE();
       else std::this_thread::yield();
     }
     {
-      // No worker may join this job after this point; wait for the ones that
-      // did to leave, so none can touch the counters of the next job.
       std::lock_guard<std::mutex> lock(mutex_);
-      task_ = nullptr;
+      job_.reset();  // a worker waking from now on finds nothing to join
     }
-    while (active_.load(std::memory_order_acquire) > 0) std::this_thread::yield();
-    if (error_) std::rethrow_exception(error_);
+    if (job->error) std::rethrow_exception(job->error);
   }
 
  private:
-  void work_on_chunks() {
+  static void work_on_chunks(Job& job) {
     const bool was_inside = t_in_parallel;
     t_in_parallel = true;
     for (;;) {
-      int64_t c = next_.fetch_add(1);
-      if (c >= num_chunks_) break;
+      const int64_t c = job.next.fetch_add(1);
+      if (c >= job.num_chunks) break;
       try {
-        (*task_.load())(c);
+        (*job.task)(c);
       } catch (...) {
-        std::lock_guard<std::mutex> lock(error_mutex_);
-        if (!error_) error_ = std::current_exception();
+        std::lock_guard<std::mutex> lock(job.error_mutex);
+        if (!job.error) job.error = std::current_exception();
       }
-      done_.fetch_add(1, std::memory_order_release);
+      job.done.fetch_add(1, std::memory_order_release);
     }
     t_in_parallel = was_inside;
   }
@@ -104,15 +114,15 @@ class ThreadPool {
         if (generation_.load(std::memory_order_acquire) != seen || stopping_.load()) woke = true;
         else GLASSNET_PAUSE();
       }
-      std::unique_lock<std::mutex> lock(mutex_);
-      cv_.wait(lock, [&] { return stopping_.load() || generation_.load() != seen; });
-      if (stopping_.load()) return;
-      seen = generation_.load();
-      if (!task_) continue;
-      active_.fetch_add(1);
-      lock.unlock();
-      work_on_chunks();
-      active_.fetch_sub(1, std::memory_order_release);
+      std::shared_ptr<Job> job;
+      {
+        std::unique_lock<std::mutex> lock(mutex_);
+        cv_.wait(lock, [&] { return stopping_.load() || generation_.load() != seen; });
+        if (stopping_.load()) return;
+        seen = generation_.load();
+        job = job_;
+      }
+      if (job) work_on_chunks(*job);
     }
   }
 
@@ -127,16 +137,11 @@ class ThreadPool {
   }
 
   std::vector<std::thread> threads_;
-  std::mutex run_mutex_, mutex_, error_mutex_;
+  std::mutex run_mutex_, mutex_;
   std::condition_variable cv_;
   std::atomic<uint64_t> generation_{0};
   std::atomic<bool> stopping_{false};
-  std::atomic<const std::function<void(int64_t)>*> task_{nullptr};
-  std::atomic<int64_t> num_chunks_{0};
-  std::atomic<int64_t> next_{0};
-  std::atomic<int64_t> done_{0};
-  std::atomic<int> active_{0};  // workers inside work_on_chunks
-  std::exception_ptr error_;
+  std::shared_ptr<Job> job_;  // the job being run, guarded by mutex_
 };
 
 std::atomic<int> g_num_threads{0};

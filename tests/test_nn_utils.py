@@ -133,3 +133,23 @@ def test_parameters_to_vector_matches_torch_on_a_module():
     g_model.load_state_dict({k: v.numpy() for k, v in t_model.state_dict().items()})
     np.testing.assert_array_equal(nn.utils.parameters_to_vector(g_model.parameters()).detach().numpy(),
                                   torch.nn.utils.parameters_to_vector(t_model.parameters()).detach().numpy())
+
+
+def test_l1_and_l2_penalties_value_and_gradient(rng):
+    from glassnet.nn.utils import l1_penalty, l2_penalty
+
+    model = gn.nn.Linear(4, 3)
+    weights = [p.detach().numpy().copy() for p in model.parameters()]
+    l1 = l1_penalty(model, 0.01)
+    np.testing.assert_allclose(l1.item(), 0.01 * sum(np.abs(w).sum() for w in weights), rtol=1e-6)
+    l1.backward()
+    for p, w in zip(model.parameters(), weights):
+        np.testing.assert_allclose(p.grad.numpy(), 0.01 * np.sign(w), rtol=1e-6)
+    model.zero_grad()
+    l2 = l2_penalty(model.parameters(), 0.1)
+    np.testing.assert_allclose(l2.item(), 0.05 * sum((w ** 2).sum() for w in weights), rtol=1e-6)
+    l2.backward()
+    for p, w in zip(model.parameters(), weights):
+        np.testing.assert_allclose(p.grad.numpy(), 0.1 * w, rtol=1e-6)
+    with pytest.raises(ValueError, match="penal"):
+        l1_penalty([])

@@ -451,3 +451,20 @@ def test_resume_mid_epoch_checkpoint(tmp_path):
     got = _weights(model)
     for k in expected:
         np.testing.assert_allclose(got[k], expected[k], rtol=0, atol=0)
+
+
+# ---- models ------------------------------------------------------------------------------------
+def test_mlp_factory():
+    from glassnet.models import MODELS, build, mlp
+
+    net = mlp()
+    widths = [(m.in_features, m.out_features) for m in net.modules() if isinstance(m, nn.Linear)]
+    assert widths == [(64, 256), (256, 128), (128, 10)]
+    assert sum(isinstance(m, nn.ReLU) for m in net.modules()) == 2
+    img = build("mlp", in_features=(1, 28, 28), num_classes=5, hidden=(32,), dropout=0.1)
+    assert isinstance(img[0], nn.Flatten) and img(gn.zeros(3, 1, 28, 28)).shape == (3, 5)
+    assert "mlp" in MODELS
+    with pytest.raises(ValueError, match="unknown model"):
+        build("transformer9000")
+    with pytest.raises(ValueError, match="activation"):
+        mlp(activation="swish2")

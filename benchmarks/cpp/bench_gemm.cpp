@@ -105,6 +105,40 @@ void training_args(benchmark::internal::Benchmark* b) {
       b->Args({s[1], s[2], s[0], 1, t});
     }
 }
+// The same shapes with the path forced (1 small/sup, 2 packed): where the
+// thresholds of use_small_path come from. Args: M, N, K, trans, threads, path.
+void BM_GemmPath(benchmark::State& state) {
+  Operands op(state.range(0), state.range(1), state.range(2), static_cast<int>(state.range(3)));
+  const int threads = static_cast<int>(state.range(4));
+  const auto path = static_cast<detail::Path>(state.range(5));
+  for (auto _ : state) {
+    detail::gemm_with<float>(path, threads, op.M, op.N, op.K, 1.f, op.A.data(), op.rsA, op.csA,
+                             op.B.data(), op.rsB, op.csB, 0.f, op.C.data(), op.N, 1, {});
+    benchmark::DoNotOptimize(op.C.data());
+    benchmark::ClobberMemory();
+  }
+  set_flops(state, 2.0 * op.M * op.N * op.K);
+}
+void path_args(benchmark::internal::Benchmark* b) {
+  const int64_t shapes[][3] = {{32, 256, 64}, {32, 128, 256}, {32, 10, 128}, {64, 256, 784},
+                               {128, 256, 256}, {256, 1024, 64}, {256, 1024, 1024}, {256, 256, 256}};
+  for (auto& s : shapes)
+    for (int64_t trans : {0, 1, 2})
+      for (int64_t path : {1, 2}) b->Args({s[0], s[1], s[2], trans, 1, path});
+}
+// Where a second thread starts to pay: 1 vs 2 threads around choose_threads'
+// threshold (kFlopsPerThread), through the automatic path.
+void thread_args(benchmark::internal::Benchmark* b) {
+  const int64_t shapes[][3] = {{32, 256, 64}, {32, 128, 256}, {64, 256, 128}, {64, 256, 256},
+                               {128, 256, 256}, {64, 256, 784}};
+  for (auto& s : shapes)
+    for (int64_t thr : {1, 2}) b->Args({s[0], s[1], s[2], 0, thr, 0});
+}
+BENCHMARK(BM_GemmPath)->Name("gemm/threads")->Apply(thread_args)->UseRealTime()
+    ->ArgNames({"M", "N", "K", "trans", "threads", "path"});
+BENCHMARK(BM_GemmPath)->Name("gemm/path")->Apply(path_args)->UseRealTime()
+    ->ArgNames({"M", "N", "K", "trans", "threads", "path"});
+
 BENCHMARK(BM_Gemm)->Name("gemm/square")->Apply(square_args)->UseRealTime()
     ->ArgNames({"M", "N", "K", "trans", "threads"});
 BENCHMARK(BM_Gemm)->Name("gemm/mlp")->Apply(mlp_args)->UseRealTime()

@@ -15,6 +15,7 @@
 #include <cstdlib>
 #include <cstring>
 
+#include "cpu.h"
 #include "kernel.h"
 #include "pack.h"
 #include "parallel.h"
@@ -22,15 +23,6 @@
 namespace glassnet::gemm {
 namespace detail {
 namespace {
-
-bool cpu_has_avx2_fma() {
-#if defined(GLASSNET_GEMM_HAVE_AVX2) && (defined(__GNUC__) || defined(__clang__))
-  __builtin_cpu_init();
-  return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-  return false;
-#endif
-}
 
 int64_t ceil_div(int64_t a, int64_t b) { return (a + b - 1) / b; }
 int64_t round_up(int64_t a, int64_t b) { return ceil_div(a, b) * b; }
@@ -139,6 +131,52 @@ void gemm_small(const Problem<T>& p, int threads) {
   });
 }
 
+#ifdef GLASSNET_GEMM_HAVE_AVX2
+// The small path on AVX-512 machines: the same loops as gemm_small around
+// the 8×32 (float) masked sup kernel. B is read in place when its rows are
+// unit-stride, whatever N (masked loads, no zero padding); a transposed B
+// (the Wᵀ of x·Wᵀ) is transposed one KC×NR panel at a time; A is always
+// read in place.
+template <class T>
+void gemm_sup(const Problem<T>& p, int threads) {
+  constexpr int MR = SupTile<T>::MR, NR = SupTile<T>::NR;
+  constexpr int64_t KC = SupTile<T>::KC;
+  const int64_t n_panels = ceil_div(p.N, NR), m_tiles = ceil_div(p.M, MR);
+  const int64_t m_parts = threads > 1 && n_panels < 2 * threads ? std::min<int64_t>(m_tiles, threads) : 1;
+
+  run(threads, n_panels * m_parts, [&](int64_t t0, int64_t t1) {
+    static thread_local PackBuffer panel_buf;
+    T* panel = p.csB == 1 ? nullptr : panel_buf.get<T>(KC * NR);
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t j0 = (t / m_parts) * NR, part = t % m_parts;
+      const int n = static_cast<int>(std::min<int64_t>(NR, p.N - j0));
+      const int64_t i_begin = part * m_tiles / m_parts * MR;
+      const int64_t i_end = std::min(p.M, (part + 1) * m_tiles / m_parts * MR);
+      for (int64_t pc = 0; pc < p.K; pc += KC) {
+        const int64_t kc = std::min(KC, p.K - pc);
+        const T* b = p.B + pc * p.rsB + j0 * p.csB;
+        int64_t rsb = p.rsB;
+        if (p.csB != 1) {
+          if (p.rsB == 1) sup_pack_b_colmajor_avx512<T>(kc, n, b, p.csB, panel);
+          else pack_b<T, NR>(kc, n, b, p.rsB, p.csB, panel);
+          b = panel;
+          rsb = NR;
+        }
+        const T beta = pc == 0 ? p.beta : T(1);
+        const bool last = pc + kc == p.K;
+        for (int64_t i0 = i_begin; i0 < i_end; i0 += MR) {
+          const int m = static_cast<int>(std::min<int64_t>(MR, p.M - i0));
+          TileEpilogue<T> tep;
+          sup_kernel_avx512<T>(kc, p.A + i0 * p.rsA + pc * p.csA, p.rsA, p.csA, b, rsb, p.alpha,
+                               beta, p.C + i0 * p.rsC + j0 * p.csC, p.rsC, p.csC, m, n,
+                               tile_epilogue(p.ep, last, i0, j0, tep));
+        }
+      }
+    }
+  });
+}
+#endif
+
 // The five loops with packed A and B.
 template <class T>
 void gemm_packed(const Problem<T>& p, int threads) {
@@ -202,13 +240,22 @@ void gemm_packed(const Problem<T>& p, int threads) {
   }
 }
 
-// Small-path thresholds, measured with bench_gemm on Zen 3: the unpacked
-// path wins only while packing cannot be amortised, i.e. at most two MR row
-// tiles or a product below 64³. Past that, reading A in place costs more
-// (rows a power-of-two apart share L1 sets) than packing it.
+// Small-path thresholds, measured with bench_gemm (gemm/path) on Zen 3 for
+// the AVX2 kernel: the unpacked path wins only while packing cannot be
+// amortised, i.e. at most two MR row tiles or a product below 64³. Past
+// that, reading A in place costs more (rows a power-of-two apart share L1
+// sets) than packing it.
+// With the AVX-512 sup kernel (Zen 4): 8 rows × 32 columns per step hide
+// the in-place reads of A, and it was as fast or faster than the packed path
+// on every training shape up to 256×1024·1024×1024 and on 256³, in all
+// three transpose forms; from M = 512 (and the 4096-row MLP shapes) packing
+// wins again. Narrow N (≤ NR: one panel, A streamed once) always takes it.
 template <class T>
 bool use_small_path(const Problem<T>& p) {
   const double mnk = double(p.M) * double(p.N) * double(p.K);
+  if (use_avx512())
+    return p.N <= SupTile<T>::NR || (p.M <= 256 && mnk <= 256.0 * 1024.0 * 1024.0) ||
+           mnk <= 64.0 * 64.0 * 64.0;
   return p.M <= 2 * Tile<T>::MR + 4 || mnk <= 64.0 * 64.0 * 64.0;
 }
 
@@ -220,7 +267,17 @@ bool use_avx2() {
   static const bool yes = [] {
     const char* env = std::getenv("GLASSNET_GEMM_KERNEL");
     if (env && std::strcmp(env, "portable") == 0) return false;
-    return cpu_has_avx2_fma();
+    return glassnet::cpu_has_avx2_fma();
+  }();
+  return yes;
+}
+
+// GLASSNET_GEMM_KERNEL=avx2 (or portable) keeps the AVX-512 sup kernels off.
+bool use_avx512() {
+  static const bool yes = [] {
+    const char* env = std::getenv("GLASSNET_GEMM_KERNEL");
+    if (env && (std::strcmp(env, "portable") == 0 || std::strcmp(env, "avx2") == 0)) return false;
+    return use_avx2() && cpu_has_avx512();
   }();
   return yes;
 }
@@ -238,7 +295,10 @@ template MicroKernel<double> micro_kernel<double>();
 
 }  // namespace detail
 
-const char* kernel_name() { return detail::use_avx2() ? "avx2-fma" : "portable"; }
+const char* kernel_name() {
+  if (detail::use_avx512()) return "avx2-fma (packed) + avx512 (small)";
+  return detail::use_avx2() ? "avx2-fma" : "portable";
+}
 
 namespace detail {
 
@@ -260,8 +320,15 @@ void gemm_with(Path path, int threads, int64_t M, int64_t N, int64_t K, T alpha,
   }
   if (threads <= 0) threads = choose_threads(p.M, p.N, p.K);
   if (path == Path::Auto) path = use_small_path(p) ? Path::Small : Path::Packed;
-  if (path == Path::Small) gemm_small(p, threads);
-  else gemm_packed(p, threads);
+  if (path == Path::Small) {
+#ifdef GLASSNET_GEMM_HAVE_AVX2
+    if (use_avx512()) return gemm_sup(p, threads);
+#endif
+    gemm_small(p, threads);
+  }
+  else {
+    gemm_packed(p, threads);
+  }
 }
 
 template void gemm_with<float>(Path, int, int64_t, int64_t, int64_t, float, const float*, int64_t,

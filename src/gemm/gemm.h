@@ -36,7 +36,8 @@ struct Epilogue {  // applied to the final C after alpha*AB + beta*C
 
 // The fast path: packed BLIS-style blocking around a register-blocked
 // micro-kernel picked once at start-up from the CPU's features, or an
-// unpacked path for small and skinny shapes.
+// unpacked path for small and skinny shapes (on AVX-512 CPUs with its own
+// masked 8×32 kernel: batch ≤ 256 training shapes and narrow N).
 template <class T>
 void gemm(int64_t M, int64_t N, int64_t K, T alpha,
           const T* A, int64_t rsA, int64_t csA,
@@ -53,8 +54,8 @@ void gemm_reference(int64_t M, int64_t N, int64_t K, T alpha,
                     T beta, T* C, int64_t rsC, int64_t csC,
                     const Epilogue<T>& ep = {});
 
-// Name of the micro-kernel the fast path uses on this CPU ("avx2-fma" or
-// "portable"), for benchmarks and logs.
+// Name of the kernels the fast path uses on this CPU ("avx2-fma (packed) +
+// avx512 (small)", "avx2-fma" or "portable"), for benchmarks and logs.
 const char* kernel_name();
 
 extern template void gemm<float>(int64_t, int64_t, int64_t, float, const float*, int64_t, int64_t,

@@ -45,6 +45,14 @@ template <class T> struct Tile;
 template <> struct Tile<float> { static constexpr int MR = 6, NR = 16; };
 template <> struct Tile<double> { static constexpr int MR = 6, NR = 8; };
 
+// Register tile of the AVX-512 sup kernels: 8 rows × two zmm vectors (16
+// accumulators). MR = 8 divides the usual batch sizes, so the small
+// training shapes have no edge rows. KC bounds the packed Bᵀ panel (KC×NR:
+// 64 KiB for float, in L2); an unpacked B panel is streamed from L2.
+template <class T> struct SupTile;
+template <> struct SupTile<float> { static constexpr int MR = 8, NR = 32; static constexpr int64_t KC = 512; };
+template <> struct SupTile<double> { static constexpr int MR = 8, NR = 16; static constexpr int64_t KC = 512; };
+
 // Cache blocking, from the analytical model of Low et al. (TOMS 2016) for
 // Zen (the values of BLIS config/zen*): the KC×NR panel of B is half of L1d
 // (32 KiB), the MC×KC block of A about a quarter of L2 (512 KiB), the KC×NC
@@ -60,6 +68,7 @@ template <> struct Blocking<double> { static constexpr int64_t MC = 72, KC = 256
 // chooses the packing routines).
 template <class T> MicroKernel<T> micro_kernel();
 bool use_avx2();
+bool use_avx512();  // the sup kernels for the small path
 
 // Portable C++ kernels (microkernel_ref.cpp) and AVX2/FMA ones
 // (microkernel_avx2.cpp, x86-64 only).
@@ -73,6 +82,17 @@ template <class T>
 void micro_kernel_avx2(int64_t k, const T* a, int64_t rsA, int64_t csA, const T* b, int64_t rsB,
                        T alpha, T beta, T* c, int64_t rsC, int64_t csC, int m, int n,
                        const TileEpilogue<T>* ep);
+// AVX-512 kernels of the unpacked small-problem path (sup_avx512.cpp):
+// the contract above with MR×NR = SupTile, except that B columns ≥ n are
+// never read (masked loads) and edge rows are exact (no reuse of row m-1).
+template <class T>
+void sup_kernel_avx512(int64_t k, const T* a, int64_t rsA, int64_t csA, const T* b, int64_t rsB,
+                       T alpha, T beta, T* c, int64_t rsC, int64_t csC, int m, int n,
+                       const TileEpilogue<T>* ep);
+// bp[p·NR + j] = b[j·csB + p] for j < n ≤ NR, p < kc (Bᵀ of a row-major
+// matrix into one sup panel); columns ≥ n are not written.
+template <class T>
+void sup_pack_b_colmajor_avx512(int64_t kc, int n, const T* b, int64_t csB, T* bp);
 // Transposing float32 packers (pack_avx2.cpp), full panels only.
 void pack_a6_rowmajor_avx2(int64_t kc, const float* a, int64_t rsA, float* ap);
 void pack_b16_colmajor_avx2(int64_t kc, const float* b, int64_t csB, float* bp);

@@ -107,5 +107,7 @@ template void pack_a<float, Tile<float>::MR>(int64_t, int64_t, const float*, int
 template void pack_a<double, Tile<double>::MR>(int64_t, int64_t, const double*, int64_t, int64_t, double*);
 template void pack_b<float, Tile<float>::NR>(int64_t, int64_t, const float*, int64_t, int64_t, float*);
 template void pack_b<double, Tile<double>::NR>(int64_t, int64_t, const double*, int64_t, int64_t, double*);
+template void pack_b<float, SupTile<float>::NR>(int64_t, int64_t, const float*, int64_t, int64_t, float*);
+template void pack_b<double, SupTile<double>::NR>(int64_t, int64_t, const double*, int64_t, int64_t, double*);
 
 }  // namespace glassnet::gemm::detail

@@ -32,28 +32,79 @@ void unary_loop(const StridedLoop<2>& loop, F f) {
   });
 }
 
-// out[i] = f(a[i], b[i]); the contiguous case and the scalar-b case vectorise.
+// out[i] = f(a[i], b[i]) over one run of the loop; the contiguous case and
+// the scalar-operand cases vectorise.
+template <class O, class I, class F>
+void binary_run(const F& f, char* const* p, const int64_t* s, int64_t n) {
+  O* out = reinterpret_cast<O*>(p[0]);
+  const I* a = reinterpret_cast<const I*>(p[1]);
+  const I* b = reinterpret_cast<const I*>(p[2]);
+  if (s[0] == sizeof(O) && s[1] == sizeof(I) && s[2] == sizeof(I)) {
+    for (int64_t i = 0; i < n; ++i) out[i] = f(a[i], b[i]);
+  } else if (s[0] == sizeof(O) && s[1] == sizeof(I) && s[2] == 0) {
+    const I bv = *b;
+    for (int64_t i = 0; i < n; ++i) out[i] = f(a[i], bv);
+  } else if (s[0] == sizeof(O) && s[1] == 0 && s[2] == sizeof(I)) {
+    const I av = *a;
+    for (int64_t i = 0; i < n; ++i) out[i] = f(av, b[i]);
+  } else {
+    for (int64_t i = 0; i < n; ++i)
+      *reinterpret_cast<O*>(p[0] + i * s[0]) = f(*reinterpret_cast<const I*>(p[1] + i * s[1]),
+                                                 *reinterpret_cast<const I*>(p[2] + i * s[2]));
+  }
+}
+
 template <class O, class I, class F>
 void binary_loop(const StridedLoop<3>& loop, F f) {
-  loop.run([f](char* const* p, const int64_t* s, int64_t n) {
-    O* out = reinterpret_cast<O*>(p[0]);
-    const I* a = reinterpret_cast<const I*>(p[1]);
-    const I* b = reinterpret_cast<const I*>(p[2]);
-    if (s[0] == sizeof(O) && s[1] == sizeof(I) && s[2] == sizeof(I)) {
-      for (int64_t i = 0; i < n; ++i) out[i] = f(a[i], b[i]);
-    } else if (s[0] == sizeof(O) && s[1] == sizeof(I) && s[2] == 0) {
-      const I bv = *b;
-      for (int64_t i = 0; i < n; ++i) out[i] = f(a[i], bv);
-    } else if (s[0] == sizeof(O) && s[1] == 0 && s[2] == sizeof(I)) {
-      const I av = *a;
-      for (int64_t i = 0; i < n; ++i) out[i] = f(av, b[i]);
+  loop.run([f](char* const* p, const int64_t* s, int64_t n) { binary_run<O, I>(f, p, s, n); });
+}
+
+// ---- SIMD kernels (vecmath.h) ----------------------------------------------
+
+using UnaryF32Kernel = bool (*)(UnaryOp, const float*, float*, int64_t);
+using BinaryF32Kernel = bool (*)(BinaryOp, const float*, int64_t, const float*, int64_t, float*, int64_t);
+
+// The widest build of the float32 kernel for `op` this CPU runs (AVX2 for
+// the binary ops, see vecmath.h), or null when there is none (other ops,
+// other CPUs).
+UnaryF32Kernel unary_f32_kernel(UnaryOp op) {
+#if defined(__x86_64__) || defined(_M_X64)
+  if (cpu_has_avx512()) return unary_f32_vectorised_avx512(op, nullptr, nullptr, 0) ? unary_f32_vectorised_avx512 : nullptr;
+  if (cpu_has_avx2_fma()) return unary_f32_vectorised(op, nullptr, nullptr, 0) ? unary_f32_vectorised : nullptr;
+#endif
+  (void)op;
+  return nullptr;
+}
+
+BinaryF32Kernel binary_f32_kernel(BinaryOp op) {
+#if defined(__x86_64__) || defined(_M_X64)
+  if (cpu_has_avx2_fma())
+    return binary_f32_vectorised(op, nullptr, 0, nullptr, 0, nullptr, 0) ? binary_f32_vectorised : nullptr;
+#endif
+  (void)op;
+  return nullptr;
+}
+
+// float32 binary loop: runs whose output is contiguous and whose inputs are
+// each contiguous or a broadcast scalar go to the SIMD kernel, the rest to f.
+template <class F>
+void binary_loop_f32(BinaryOp op, const StridedLoop<3>& loop, F f) {
+  const BinaryF32Kernel simd = binary_f32_kernel(op);
+  if (!simd) return binary_loop<float, float>(loop, f);
+  loop.run([simd, op, f](char* const* p, const int64_t* s, int64_t n) {
+    constexpr int64_t k = sizeof(float);
+    if (s[0] == k && (s[1] == k || s[1] == 0) && (s[2] == k || s[2] == 0)) {
+      simd(op, reinterpret_cast<const float*>(p[1]), s[1] / k, reinterpret_cast<const float*>(p[2]), s[2] / k,
+           reinterpret_cast<float*>(p[0]), n);
     } else {
-      for (int64_t i = 0; i < n; ++i)
-        *reinterpret_cast<O*>(p[0] + i * s[0]) = f(*reinterpret_cast<const I*>(p[1] + i * s[1]),
-                                                   *reinterpret_cast<const I*>(p[2] + i * s[2]));
+      binary_run<float, float>(f, p, s, n);
     }
   });
 }
+
+// A transcendental costs several times a memory-bound op per element, so its
+// loops split four times finer than kElementwiseGrain.
+constexpr int64_t kTranscendentalGrain = kElementwiseGrain / 4;
 
 template <class T>
 constexpr bool is_float_v = std::is_floating_point_v<T>;
@@ -307,6 +358,15 @@ void binary_arith(BinaryOp op, const StridedLoop<3>& loop) {
       return binary_loop<bool, bool>(loop, [](bool a, bool b) { return a && b; });
     fail<TypeError>("[", binary_name(op), "] is not supported for bool tensors");
   } else {
+  if constexpr (std::is_same_v<T, float>) {
+    switch (op) {
+      case BinaryOp::Add: return binary_loop_f32(op, loop, [](float a, float b) { return a + b; });
+      case BinaryOp::Sub: return binary_loop_f32(op, loop, [](float a, float b) { return a - b; });
+      case BinaryOp::Mul: return binary_loop_f32(op, loop, [](float a, float b) { return a * b; });
+      case BinaryOp::Div: return binary_loop_f32(op, loop, [](float a, float b) { return a / b; });
+      default: break;
+    }
+  }
   switch (op) {
     case BinaryOp::Add: return binary_loop<T, T>(loop, [](T a, T b) { return static_cast<T>(a + b); });
     case BinaryOp::Sub: return binary_loop<T, T>(loop, [](T a, T b) { return static_cast<T>(a - b); });
@@ -425,18 +485,16 @@ Tensor unary(UnaryOp op, const Tensor& x, double p0, double p1) {
     return out;
   }
   const Tensor xin = x.dtype() == out_dtype ? x : to_dtype(x, out_dtype);
-#if defined(__x86_64__) || defined(_M_X64)
-  // Transcendentals on contiguous float32: eight lanes at a time.
-  if (out_dtype == DType::Float32 && xin.is_contiguous() && cpu_has_avx2_fma() &&
-      unary_f32_vectorised(op, nullptr, nullptr, 0)) {
-    const float* src = xin.data<float>();
-    float* dst = out.data<float>();
-    parallel_for(0, x.numel(), kElementwiseGrain / 4, [&](int64_t b, int64_t e) {
-      unary_f32_vectorised(op, src + b, dst + b, e - b);
-    });
-    return out;
+  // Contiguous float32 with a SIMD kernel: one flat loop, split over threads.
+  if (out_dtype == DType::Float32 && xin.is_contiguous()) {
+    if (const UnaryF32Kernel simd = unary_f32_kernel(op)) {
+      const float* src = xin.data<float>();
+      float* dst = out.data<float>();
+      const int64_t grain = op == UnaryOp::Relu ? kElementwiseGrain : kTranscendentalGrain;
+      parallel_for(0, x.numel(), grain, [&](int64_t b, int64_t e) { simd(op, src + b, dst + b, e - b); });
+      return out;
+    }
   }
-#endif
   auto loop = make_loop<2>(out, {&xin});
   dispatch_all(out_dtype, name, [&](auto tag) {
     using T = decltype(tag);

@@ -72,6 +72,16 @@ class StridedLoop {
   template <class Kernel>
   void run_range(const Kernel& kernel, int64_t begin, int64_t end) const {
     const int64_t ndim = static_cast<int64_t>(shape_.size());
+    if (ndim == 1) {  // everything merged into one run (the contiguous case): no index bookkeeping
+      std::array<char*, N> ptrs;
+      std::array<int64_t, N> inner_strides;
+      for (size_t i = 0; i < N; ++i) {
+        inner_strides[i] = strides_[i][0];
+        ptrs[i] = base_[i] + begin * inner_strides[i];
+      }
+      kernel(ptrs.data(), inner_strides.data(), end - begin);
+      return;
+    }
     const int64_t inner = shape_[ndim - 1];
     std::vector<int64_t> index(ndim, 0);
     int64_t rest = begin;

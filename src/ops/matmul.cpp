@@ -151,6 +151,11 @@ Tensor matmul(const Tensor& a, const Tensor& b) {
     using T = decltype(tag);
     // b shared by every batch and a's batch rows evenly spaced: one GEMM
     // with the batch folded into M, as torch does for x·W.
+    if (na == 0 && nb == 0) {  // plain 2-D product: no batch bookkeeping
+      gemm::gemm<T>(M, N, K, T(1), A.template data<T>(), rsA, csA, B.template data<T>(), rsB, csB,
+                    T(0), out.template data<T>(), N, 1);
+      return;
+    }
     bool b_shared = true;
     for (int64_t d = 0; d < nb; ++d) b_shared = b_shared && B.size(d) == 1;
     if (b_shared && na > 0) {

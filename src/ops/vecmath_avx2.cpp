@@ -1,5 +1,5 @@
 // Compiled with -mavx2 -mfma (see CMakeLists.txt); only reached after
-// cpu_has_avx2_fma() said yes.
+// cpu_has_avx2_fma() said yes. vecmath_avx512.cpp mirrors these kernels.
 #include <immintrin.h>
 
 #include <cmath>
@@ -115,6 +115,11 @@ inline __m256 sigmoid8(__m256 x) {
   return _mm256_div_ps(one, _mm256_add_ps(one, exp8(_mm256_sub_ps(_mm256_setzero_ps(), x))));
 }
 
+// x where x > 0 or NaN (NaN passes through, as in torch), else +0.
+inline __m256 relu8(__m256 x) {
+  return _mm256_and_ps(x, _mm256_cmp_ps(x, _mm256_setzero_ps(), _CMP_NLE_UQ));
+}
+
 template <class F>
 void map8(const float* x, float* y, int64_t n, F f) {
   int64_t i = 0;
@@ -127,7 +132,48 @@ void map8(const float* x, float* y, int64_t n, F f) {
   }
 }
 
+// y = f(a, b) with a and/or b a broadcast scalar when its flag is false.
+template <bool AContiguous, bool BContiguous, class F>
+void zip8(const float* a, const float* b, float* y, int64_t n, F f) {
+  const __m256 as = AContiguous ? _mm256_setzero_ps() : _mm256_set1_ps(*a);
+  const __m256 bs = BContiguous ? _mm256_setzero_ps() : _mm256_set1_ps(*b);
+  auto load_a = [&](int64_t i) { return AContiguous ? _mm256_loadu_ps(a + i) : as; };
+  auto load_b = [&](int64_t i) { return BContiguous ? _mm256_loadu_ps(b + i) : bs; };
+  int64_t i = 0;
+  for (; i + 16 <= n; i += 16) {
+    const __m256 r0 = f(load_a(i), load_b(i)), r1 = f(load_a(i + 8), load_b(i + 8));
+    _mm256_storeu_ps(y + i, r0);
+    _mm256_storeu_ps(y + i + 8, r1);
+  }
+  for (; i + 8 <= n; i += 8) _mm256_storeu_ps(y + i, f(load_a(i), load_b(i)));
+  for (; i < n; ++i) {  // scalar tail through lane 0
+    const __m256 va = _mm256_set1_ps(AContiguous ? a[i] : *a);
+    const __m256 vb = _mm256_set1_ps(BContiguous ? b[i] : *b);
+    y[i] = _mm256_cvtss_f32(f(va, vb));
+  }
+}
+
+template <class F>
+void zip8(const float* a, int64_t sa, const float* b, int64_t sb, float* y, int64_t n, F f) {
+  if (n <= 0) return;
+  if (sa && sb) zip8<true, true>(a, b, y, n, f);
+  else if (sa) zip8<true, false>(a, b, y, n, f);
+  else if (sb) zip8<false, true>(a, b, y, n, f);
+  else zip8<false, false>(a, b, y, n, f);
+}
+
 }  // namespace
+
+bool binary_f32_vectorised(BinaryOp op, const float* a, int64_t sa, const float* b, int64_t sb, float* y,
+                           int64_t n) {
+  switch (op) {
+    case BinaryOp::Add: zip8(a, sa, b, sb, y, n, [](__m256 u, __m256 v) { return _mm256_add_ps(u, v); }); return true;
+    case BinaryOp::Sub: zip8(a, sa, b, sb, y, n, [](__m256 u, __m256 v) { return _mm256_sub_ps(u, v); }); return true;
+    case BinaryOp::Mul: zip8(a, sa, b, sb, y, n, [](__m256 u, __m256 v) { return _mm256_mul_ps(u, v); }); return true;
+    case BinaryOp::Div: zip8(a, sa, b, sb, y, n, [](__m256 u, __m256 v) { return _mm256_div_ps(u, v); }); return true;
+    default: return false;
+  }
+}
 
 bool unary_f32_vectorised(UnaryOp op, const float* x, float* y, int64_t n) {
   switch (op) {
@@ -136,6 +182,7 @@ bool unary_f32_vectorised(UnaryOp op, const float* x, float* y, int64_t n) {
     case UnaryOp::Tanh: map8(x, y, n, tanh8); return true;
     case UnaryOp::Sigmoid: map8(x, y, n, sigmoid8); return true;
     case UnaryOp::Silu: map8(x, y, n, [](__m256 v) { return _mm256_mul_ps(v, sigmoid8(v)); }); return true;
+    case UnaryOp::Relu: map8(x, y, n, relu8); return true;
     default: return false;
   }
 }

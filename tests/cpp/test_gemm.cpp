@@ -5,8 +5,9 @@
 // C·t against A·(B·t).
 //
 // Built as build/.../benchmarks/cpp/test_gemm with -DGLASSNET_BENCHMARKS=ON.
-// Run it twice to cover both kernels:
-//   ./test_gemm && GLASSNET_GEMM_KERNEL=portable ./test_gemm
+// Run it three times to cover every kernel:
+//   ./test_gemm && GLASSNET_GEMM_KERNEL=avx2 ./test_gemm && GLASSNET_GEMM_KERNEL=portable ./test_gemm
+#include <algorithm>
 #include <cmath>
 #include <cstdio>
 #include <limits>
@@ -146,7 +147,10 @@ void check_residual(int64_t M, int64_t N, int64_t K, bool ta, bool tb, int threa
 
 template <class T>
 void run_all() {
-  constexpr int MR = detail::Tile<T>::MR, NR = detail::Tile<T>::NR;
+  // The larger of the packed tile and the AVX-512 sup tile (the small path's
+  // kernel where the CPU has AVX-512), so both kernels see every edge.
+  constexpr int MR = std::max(detail::Tile<T>::MR, detail::SupTile<T>::MR);
+  constexpr int NR = std::max(detail::Tile<T>::NR, detail::SupTile<T>::NR);
   const Path paths[] = {Path::Small, Path::Packed, Path::Auto};
   // 1. Every edge tile below MR×NR (and one past), both paths, all transposes.
   for (Path path : paths)
@@ -186,6 +190,13 @@ void run_all() {
     for (int64_t feat : {64, 256, 1024})
       for (int tr = 0; tr < 4; ++tr)
         check_both<T>({batch, feat / 2 + 1, feat, bool(tr & 1), bool(tr & 2), false, 0, 1.0, 0.0, 1, true, Path::Auto, 0});
+  // Narrow N (the classifier layer's N = 10) and one-row problems on every
+  // path, with the epilogue, on 1 and 2 threads.
+  for (Path path : paths)
+    for (int64_t n : {1, 10, 17, 33})
+      for (int64_t m : {1, 9, 32, 100})
+        for (int tr = 0; tr < 4; ++tr)
+          check_both<T>({m, n, 128, bool(tr & 1), bool(tr & 2), false, 0, 1.0, 0.0, 1, true, path, 1 + (tr & 1)});
   // 4. Large shapes by residual, 1 and 2 threads, all transposes.
   for (int thr : {1, 2}) {
     check_residual<T>(1024, 1024, 1024, false, false, thr);

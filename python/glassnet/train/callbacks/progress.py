@@ -1,7 +1,8 @@
-"""ProgressBar: a tqdm bar per epoch with the running loss, then the epoch's
-metrics and throughput (samples/s). Off when the output is not a terminal,
-unless ``lines=True``, which prints one plain summary line per epoch instead
-(what the CLI does when its output goes to a file or a pipe)."""
+"""ProgressBar: a live tqdm bar per epoch (samples done, samples/s, running
+loss) that gives way to one summary line with the epoch's metrics and
+throughput. Off when the output is not a terminal, unless ``lines=True``,
+which prints just the summary lines (what the CLI does when its output goes
+to a file or a pipe)."""
 import sys
 import time
 
@@ -41,7 +42,7 @@ class ProgressBar(Callback):
             loader = self.trainer.train_loader
             total = len(loader.dataset) if hasattr(loader, "dataset") else None
             self._bar = tqdm(total=total, desc=f"epoch {epoch + 1}/{self.trainer.epochs}", unit="sample",
-                             unit_scale=True, file=self._stream(), leave=True, dynamic_ncols=True,
+                             unit_scale=True, file=self._stream(), leave=False, dynamic_ncols=True,
                              mininterval=0.1)
 
     def on_batch_end(self, batch, logs=None):
@@ -58,14 +59,13 @@ class ProgressBar(Callback):
         elapsed = time.perf_counter() - self._start
         samples = self.trainer.samples_seen_this_epoch
         rate = samples / elapsed if elapsed > 0 else float("inf")
-        summary = f"{_format_logs(logs or {})}  {rate:,.0f} samples/s"
+        line = f"epoch {epoch + 1}/{self.trainer.epochs}  {_format_logs(logs or {})}  {rate:,.0f} samples/s  " \
+               f"({elapsed:.2f}s)"
         if self._bar is not None:
-            self._bar.set_postfix_str(summary, refresh=True)
             self._bar.close()
             self._bar = None
-        elif self.lines:
-            print(f"epoch {epoch + 1}/{self.trainer.epochs}  {summary}  ({elapsed:.2f}s)", file=self._stream(),
-                  flush=True)
+        if self.bar_enabled or self.lines:
+            print(line, file=self._stream(), flush=True)
 
     def on_train_end(self, logs=None):
         if self._bar is not None:

@@ -1,0 +1,243 @@
+// AVX-512 kernels of the unpacked small-problem path (the "sup" kernels of
+// BLIS kernels/zen4/3/sup, in spirit): A is read in place through its
+// strides, B in place when its rows are unit-stride, C written with masked
+// stores. Compiled with -mavx512f/dq/bw/vl only in this file and called only
+// after cpu_has_avx512() said yes (gemm.cpp).
+//
+// Why a second kernel next to the 6×16 AVX2 one: Zen 4 executes a 512-bit
+// FMA as two 256-bit halves, so the peak is the same, but one instruction
+// does twice the work and 32 registers hold an 8×32 tile (16 accumulators),
+// and masks make narrow N (the N = 10 of a classifier layer) and short rows
+// cost no padding, no packing and no scalar tail.
+//
+// Only intrinsics and this file's own templates live here, nothing shared
+// with other translation units (an inline function instantiated here would
+// carry AVX-512 code into callers on CPUs without it).
+#include <immintrin.h>
+
+#include <cstdint>
+
+// GCC 12 reports the undefined pass-through operand inside its own
+// _mm512_max_ps as "may be used uninitialized": a false positive.
+#pragma GCC diagnostic ignored "-Wmaybe-uninitialized"
+
+#include "kernel.h"
+
+namespace glassnet::gemm::detail {
+namespace {
+
+struct Zf32 {
+  using T = float;
+  using V = __m512;
+  using Mask = __mmask16;
+  static constexpr int W = 16;
+  static Mask mask(int n) { return n >= W ? Mask(0xFFFF) : Mask((1u << n) - 1); }
+  static V zero() { return _mm512_setzero_ps(); }
+  static V set1(T x) { return _mm512_set1_ps(x); }
+  static V load(const T* p) { return _mm512_loadu_ps(p); }
+  static V load(Mask m, const T* p) { return _mm512_maskz_loadu_ps(m, p); }
+  static void store(T* p, V v) { _mm512_storeu_ps(p, v); }
+  static void store(Mask m, T* p, V v) { _mm512_mask_storeu_ps(p, m, v); }
+  static V fma(V a, V b, V c) { return _mm512_fmadd_ps(a, b, c); }
+  static V mul(V a, V b) { return _mm512_mul_ps(a, b); }
+  static V add(V a, V b) { return _mm512_add_ps(a, b); }
+  static V max(V a, V b) { return _mm512_max_ps(a, b); }
+};
+
+struct Zf64 {
+  using T = double;
+  using V = __m512d;
+  using Mask = __mmask8;
+  static constexpr int W = 8;
+  static Mask mask(int n) { return n >= W ? Mask(0xFF) : Mask((1u << n) - 1); }
+  static V zero() { return _mm512_setzero_pd(); }
+  static V set1(T x) { return _mm512_set1_pd(x); }
+  static V load(const T* p) { return _mm512_loadu_pd(p); }
+  static V load(Mask m, const T* p) { return _mm512_maskz_loadu_pd(m, p); }
+  static void store(T* p, V v) { _mm512_storeu_pd(p, v); }
+  static void store(Mask m, T* p, V v) { _mm512_mask_storeu_pd(p, m, v); }
+  static V fma(V a, V b, V c) { return _mm512_fmadd_pd(a, b, c); }
+  static V mul(V a, V b) { return _mm512_mul_pd(a, b); }
+  static V add(V a, V b) { return _mm512_add_pd(a, b); }
+  static V max(V a, V b) { return _mm512_max_pd(a, b); }
+};
+
+// One tile of exactly MR rows and NV vectors (n ≤ NV·W columns, the last
+// vector masked to what is left). m is a template parameter so edge rows
+// cost nothing: the dispatcher below picks the instance.
+template <class Vt, int MR, int NV>
+__attribute__((noinline)) void tile(int64_t k, const typename Vt::T* a, int64_t rsA, int64_t csA,
+                                    const typename Vt::T* b, int64_t rsB, typename Vt::T alpha,
+                                    typename Vt::T beta, typename Vt::T* c, int64_t rsC,
+                                    int64_t csC, int n, const TileEpilogue<typename Vt::T>* ep) {
+  using T = typename Vt::T;
+  using V = typename Vt::V;
+  constexpr int W = Vt::W;
+  const typename Vt::Mask last = Vt::mask(n - (NV - 1) * W);
+  V acc[MR][NV];
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) acc[i][v] = Vt::zero();
+
+  const T* row[MR];
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i) row[i] = a + i * rsA;
+  int64_t off = 0;
+#pragma GCC unroll 4
+  for (int64_t p = 0; p < k; ++p) {
+    V bv[NV];
+#pragma GCC unroll 2
+    for (int v = 0; v + 1 < NV; ++v) bv[v] = Vt::load(b + v * W);
+    bv[NV - 1] = Vt::load(last, b + (NV - 1) * W);
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i) {
+      const V ai = Vt::set1(row[i][off]);
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) acc[i][v] = Vt::fma(ai, bv[v], acc[i][v]);
+    }
+    off += csA;
+    b += rsB;
+  }
+
+  const T* bias = ep ? ep->bias : nullptr;
+  const bool per_row = ep && ep->per_row, relu = ep && ep->relu;
+  if (csC != 1) {
+    // General C strides (the driver transposes column-major C away, so this
+    // is rare): scalar stores from a spill of the accumulators.
+    alignas(64) T buf[MR][NV * W];
+#pragma GCC unroll 8
+    for (int i = 0; i < MR; ++i)
+#pragma GCC unroll 2
+      for (int v = 0; v < NV; ++v) Vt::store(&buf[i][v * W], acc[i][v]);
+    for (int i = 0; i < MR; ++i)
+      for (int j = 0; j < n; ++j) {
+        T* cij = c + i * rsC + j * csC;
+        T x = alpha * buf[i][j];
+        if (beta != T(0)) x += beta * *cij;
+        if (bias) x += per_row ? bias[i] : bias[j];
+        if (relu) x = x < T(0) ? T(0) : x;
+        *cij = x;
+      }
+    return;
+  }
+  const V valpha = Vt::set1(alpha), vbeta = Vt::set1(beta);
+  const bool read_c = beta != T(0);
+  V bias_col[NV];
+#pragma GCC unroll 2
+  for (int v = 0; v < NV; ++v)
+    bias_col[v] = bias && !per_row ? Vt::load(v + 1 < NV ? Vt::mask(W) : last, bias + v * W) : Vt::zero();
+#pragma GCC unroll 8
+  for (int i = 0; i < MR; ++i) {
+    T* cr = c + i * rsC;
+#pragma GCC unroll 2
+    for (int v = 0; v < NV; ++v) {
+      const typename Vt::Mask mv = v + 1 < NV ? Vt::mask(W) : last;
+      V r = Vt::mul(valpha, acc[i][v]);
+      if (read_c) r = Vt::fma(vbeta, Vt::load(mv, cr + v * W), r);
+      if (bias) r = Vt::add(r, per_row ? Vt::set1(bias[i]) : bias_col[v]);
+      if (relu) r = Vt::max(Vt::zero(), r);  // max(0, NaN) is NaN: NaN propagates, as torch.relu
+      Vt::store(mv, cr + v * W, r);
+    }
+  }
+}
+
+template <class Vt, int NV>
+void tile_m(int m, int64_t k, const typename Vt::T* a, int64_t rsA, int64_t csA,
+            const typename Vt::T* b, int64_t rsB, typename Vt::T alpha, typename Vt::T beta,
+            typename Vt::T* c, int64_t rsC, int64_t csC, int n,
+            const TileEpilogue<typename Vt::T>* ep) {
+  switch (m) {
+    case 8: return tile<Vt, 8, NV>(k, a, rsA, csA, b, rsB, alpha, beta, c, rsC, csC, n, ep);
+    case 7: return tile<Vt, 7, NV>(k, a, rsA, csA, b, rsB, alpha, beta, c, rsC, csC, n, ep);
+    case 6: return tile<Vt, 6, NV>(k, a, rsA, csA, b, rsB, alpha, beta, c, rsC, csC, n, ep);
+    case 5: return tile<Vt, 5, NV>(k, a, rsA, csA, b, rsB, alpha, beta, c, rsC, csC, n, ep);
+    case 4: return tile<Vt, 4, NV>(k, a, rsA, csA, b, rsB, alpha, beta, c, rsC, csC, n, ep);
+    case 3: return tile<Vt, 3, NV>(k, a, rsA, csA, b, rsB, alpha, beta, c, rsC, csC, n, ep);
+    case 2: return tile<Vt, 2, NV>(k, a, rsA, csA, b, rsB, alpha, beta, c, rsC, csC, n, ep);
+    default: return tile<Vt, 1, NV>(k, a, rsA, csA, b, rsB, alpha, beta, c, rsC, csC, n, ep);
+  }
+}
+
+template <class Vt>
+void sup_kernel(int64_t k, const typename Vt::T* a, int64_t rsA, int64_t csA,
+                const typename Vt::T* b, int64_t rsB, typename Vt::T alpha, typename Vt::T beta,
+                typename Vt::T* c, int64_t rsC, int64_t csC, int m, int n,
+                const TileEpilogue<typename Vt::T>* ep) {
+  static_assert(SupTile<typename Vt::T>::MR == 8 && SupTile<typename Vt::T>::NR == 2 * Vt::W);
+  // A tile no wider than one vector (N = 10) runs at half the FMAs.
+  if (n <= Vt::W) tile_m<Vt, 1>(m, k, a, rsA, csA, b, rsB, alpha, beta, c, rsC, csC, n, ep);
+  else tile_m<Vt, 2>(m, k, a, rsA, csA, b, rsB, alpha, beta, c, rsC, csC, n, ep);
+}
+
+// In-register transpose of eight 8-float rows.
+inline void transpose8x8(__m256 r[8]) {
+  const __m256 t0 = _mm256_unpacklo_ps(r[0], r[1]), t1 = _mm256_unpackhi_ps(r[0], r[1]);
+  const __m256 t2 = _mm256_unpacklo_ps(r[2], r[3]), t3 = _mm256_unpackhi_ps(r[2], r[3]);
+  const __m256 t4 = _mm256_unpacklo_ps(r[4], r[5]), t5 = _mm256_unpackhi_ps(r[4], r[5]);
+  const __m256 t6 = _mm256_unpacklo_ps(r[6], r[7]), t7 = _mm256_unpackhi_ps(r[6], r[7]);
+  const __m256 s0 = _mm256_shuffle_ps(t0, t2, 0x44), s1 = _mm256_shuffle_ps(t0, t2, 0xEE);
+  const __m256 s2 = _mm256_shuffle_ps(t1, t3, 0x44), s3 = _mm256_shuffle_ps(t1, t3, 0xEE);
+  const __m256 s4 = _mm256_shuffle_ps(t4, t6, 0x44), s5 = _mm256_shuffle_ps(t4, t6, 0xEE);
+  const __m256 s6 = _mm256_shuffle_ps(t5, t7, 0x44), s7 = _mm256_shuffle_ps(t5, t7, 0xEE);
+  r[0] = _mm256_permute2f128_ps(s0, s4, 0x20);
+  r[1] = _mm256_permute2f128_ps(s1, s5, 0x20);
+  r[2] = _mm256_permute2f128_ps(s2, s6, 0x20);
+  r[3] = _mm256_permute2f128_ps(s3, s7, 0x20);
+  r[4] = _mm256_permute2f128_ps(s0, s4, 0x31);
+  r[5] = _mm256_permute2f128_ps(s1, s5, 0x31);
+  r[6] = _mm256_permute2f128_ps(s2, s6, 0x31);
+  r[7] = _mm256_permute2f128_ps(s3, s7, 0x31);
+}
+
+}  // namespace
+
+template <>
+void sup_kernel_avx512<float>(int64_t k, const float* a, int64_t rsA, int64_t csA, const float* b,
+                              int64_t rsB, float alpha, float beta, float* c, int64_t rsC,
+                              int64_t csC, int m, int n, const TileEpilogue<float>* ep) {
+  sup_kernel<Zf32>(k, a, rsA, csA, b, rsB, alpha, beta, c, rsC, csC, m, n, ep);
+}
+
+template <>
+void sup_kernel_avx512<double>(int64_t k, const double* a, int64_t rsA, int64_t csA,
+                               const double* b, int64_t rsB, double alpha, double beta, double* c,
+                               int64_t rsC, int64_t csC, int m, int n,
+                               const TileEpilogue<double>* ep) {
+  sup_kernel<Zf64>(k, a, rsA, csA, b, rsB, alpha, beta, c, rsC, csC, m, n, ep);
+}
+
+// bp[p·32 + j] = b[j·csB + p] for j < n ≤ 32, p < kc: 8×8 blocks through
+// registers, scalar edges. Columns ≥ n are left unwritten (the kernel masks them).
+template <>
+void sup_pack_b_colmajor_avx512<float>(int64_t kc, int n, const float* b, int64_t csB, float* bp) {
+  constexpr int NR = SupTile<float>::NR;
+  int j0 = 0;
+  for (; j0 + 8 <= n; j0 += 8) {
+    int64_t p = 0;
+    for (; p + 8 <= kc; p += 8) {
+      __m256 r[8];
+      for (int j = 0; j < 8; ++j) r[j] = _mm256_loadu_ps(b + (j0 + j) * csB + p);
+      transpose8x8(r);
+      for (int q = 0; q < 8; ++q) _mm256_storeu_ps(bp + (p + q) * NR + j0, r[q]);
+    }
+    for (; p < kc; ++p)
+      for (int j = j0; j < j0 + 8; ++j) bp[p * NR + j] = b[j * csB + p];
+  }
+  for (int j = j0; j < n; ++j) {
+    const float* col = b + j * csB;
+    for (int64_t p = 0; p < kc; ++p) bp[p * NR + j] = col[p];
+  }
+}
+
+template <>
+void sup_pack_b_colmajor_avx512<double>(int64_t kc, int n, const double* b, int64_t csB,
+                                        double* bp) {
+  constexpr int NR = SupTile<double>::NR;
+  for (int j = 0; j < n; ++j) {
+    const double* col = b + j * csB;
+    for (int64_t p = 0; p < kc; ++p) bp[p * NR + j] = col[p];
+  }
+}
+
+}  // namespace glassnet::gemm::detail
