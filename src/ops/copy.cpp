@@ -61,28 +61,18 @@ void copy_(Tensor& dst, const Tensor& src) {
     fail<ValueError>("[copy_] source shape ", shape_str(src.shape()),
                      " cannot be broadcast to destination shape ", shape_str(dst.shape()));
   if (dst.numel() == 0) return;
+  // Copying a tensor onto another view of its own storage (a shifted slice,
+  // a transpose) would read values it already overwrote; such a source is
+  // read from a snapshot. The very same view copies onto itself harmlessly.
+  const bool same_view = dst.raw_data() == src.raw_data() && dst.shape() == src.shape() &&
+                         dst.strides() == src.strides();
+  const bool aliased = dst.storage() == src.storage() && !same_view;
   if (dst.device().is_cpu() && src.device().is_cpu()) {
-    // Copying a tensor onto an overlapping view of itself would read values
-    // it already overwrote; go through a temporary.
-    if (dst.storage() == src.storage() && dst.raw_data() != src.raw_data()) {
-      Tensor tmp = clone(src);
-      copy_cpu(dst, tmp);
-    } else {
-      copy_cpu(dst, src);
-    }
+    copy_cpu(dst, aliased ? clone(src) : src);
     return;
   }
   if (dst.device() == src.device()) {  // on one GPU: cast, broadcast and strides in one kernel
-    // GPU threads run in no particular order, so any other view of the same
-    // storage (a transpose included) is read from a snapshot.
-    const bool same_view = dst.raw_data() == src.raw_data() && dst.shape() == src.shape() &&
-                           dst.strides() == src.strides();
-    if (dst.storage() == src.storage() && !same_view) {
-      Tensor tmp = clone(src);
-      cuda::copy_strided(dst, tmp);
-    } else {
-      cuda::copy_strided(dst, src);
-    }
+    cuda::copy_strided(dst, aliased ? clone(src) : src);
     return;
   }
   // Across devices: make src contiguous where it lives, move its bytes, then
