@@ -176,14 +176,4 @@ void unary(UnaryOp op, const Tensor& x, Tensor& out, double p0, double p1) {
   check_launch("unary_kernel");
 }
 
-void unary(UnaryOp op, const Tensor& x, Tensor& out) {
-  switch (op) {
-    case UnaryOp::LeakyRelu: case UnaryOp::Elu: case UnaryOp::Softplus: case UnaryOp::Hardtanh:
-    case UnaryOp::ClampMin: case UnaryOp::ClampMax: case UnaryOp::Clamp:
-      fail<RuntimeError>("[", unary_name(op), "] on cuda needs its parameters: call the overload taking p0 and p1");
-    default:
-      unary(op, x, out, 0.0, 0.0);
-  }
-}
-
 }  // namespace glassnet::cuda

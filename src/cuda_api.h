@@ -39,8 +39,6 @@ void copy_strided(Tensor& dst, const Tensor& src);
 void fill(Tensor& out, double value);  // any strides
 // x and out contiguous, same shape; p0, p1 as in UnaryOp's comments.
 void unary(UnaryOp op, const Tensor& x, Tensor& out, double p0, double p1);
-// The same for ops without parameters; ops that take some raise RuntimeError.
-void unary(UnaryOp op, const Tensor& x, Tensor& out);
 // a, b of one dtype, read with broadcast strides; out of the broadcast shape.
 void binary(BinaryOp op, const Tensor& a, const Tensor& b, Tensor& out);
 // out: one element; x: any strides.

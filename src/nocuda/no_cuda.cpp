@@ -26,7 +26,6 @@ void synchronize(int) {}
 void copy_strided(Tensor&, const Tensor&) { unavailable("copy_"); }
 void fill(Tensor&, double) { unavailable("fill_"); }
 void unary(UnaryOp, const Tensor&, Tensor&, double, double) { unavailable("cuda unary op"); }
-void unary(UnaryOp, const Tensor&, Tensor&) { unavailable("cuda unary op"); }
 void binary(BinaryOp, const Tensor&, const Tensor&, Tensor&) { unavailable("cuda binary op"); }
 void reduce_all(ReduceOp, const Tensor&, Tensor&) { unavailable("cuda reduction"); }
 

@@ -475,7 +475,7 @@ Tensor unary(UnaryOp op, const Tensor& x, double p0, double p1) {
     Tensor xin = x.contiguous();
     if (xin.dtype() != out_dtype && !unary_is_predicate(op)) xin = to_dtype(xin, out_dtype);
     Tensor out = Tensor::empty(x.shape(), out_dtype, x.device());
-    cuda::unary(op, xin, out);
+    cuda::unary(op, xin, out, p0, p1);
     return out;
   }
   Tensor out = Tensor::empty(x.shape(), out_dtype);
