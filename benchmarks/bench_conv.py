@@ -19,13 +19,15 @@ load average is printed: on a shared machine, compare ratios, not times."""
 import argparse
 import os
 
-from glassnet.bench.timing import alternate, quiet_peer_thread_pools
-
-quiet_peer_thread_pools()
+# Idle OpenBLAS/OpenMP workers must sleep, or the libraries timed in turn steal
+# each other's cores; both read this only when they load.
+os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
+os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
 
 import numpy as np  # noqa: E402
 
 import glassnet as gn  # noqa: E402
+from glassnet.bench.timing import alternate  # noqa: E402
 from glassnet import _C  # noqa: E402
 from glassnet.conv_models import lenet5  # noqa: E402
 

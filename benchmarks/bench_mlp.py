@@ -6,15 +6,17 @@ batches, timed alternately in this process (medians of repeats).
 
 --profile splits glassnet's step time into time inside C++ kernels (calls
 into glassnet._C) and everything else (Python: autograd nodes, modules,
-optimiser bookkeeping)."""
+optimiser bookkeeping).
+
+torch keeps its default OpenMP settings: only glassnet and torch compute here,
+and glassnet's idle workers sleep, so nothing needs quietening (making torch's
+workers passive would slow its many small ops, unfairly)."""
 import argparse
 import cProfile
 import os
 import pstats
 import statistics
 import time
-
-os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
 
 import numpy as np  # noqa: E402
 

@@ -9,11 +9,12 @@ Ratios are glassnet's speed over the best peer's (above 1: glassnet is
 faster); GEMM rows also give the fraction of this CPU's measured FMA peak."""
 import argparse
 import json
+import os
 import sys
 
 import numpy as np
 
-from .timing import ThreadLimits, alternate, quiet_peer_thread_pools
+from .timing import QUIET_POOLS, ThreadLimits, alternate, peer_pools_are_quiet
 
 SECTIONS = ("gemm", "elementwise")
 
@@ -106,8 +107,18 @@ def add_arguments(parser):
     parser.add_argument("--json", metavar="PATH", help="also write every measurement as JSON")
 
 
+def _argv(args):
+    out = ["--section", args.section, "--gemm-shapes", args.gemm_shapes, "--threads", args.threads,
+           "--repeats", str(args.repeats)]
+    return out + (["--no-torch"] if args.no_torch else []) + (["--json", args.json] if args.json else [])
+
+
 def run(args):
-    quiet_peer_thread_pools()
+    if not peer_pools_are_quiet():
+        # numpy's OpenBLAS is already running with spinning idle threads; start
+        # over in a process whose peers were told to sleep when idle.
+        env = {**QUIET_POOLS, **os.environ}
+        os.execve(sys.executable, [sys.executable, "-m", "glassnet.bench", *_argv(args)], env)
     import glassnet as gn
 
     torch = None if args.no_torch else _import_torch()

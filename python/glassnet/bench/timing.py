@@ -35,12 +35,15 @@ def alternate(candidates, repeats=7, min_seconds=0.02):
     return {name: statistics.median(s) for name, s in samples.items()}
 
 
-def quiet_peer_thread_pools():
-    """Ask OpenBLAS/OpenMP pools to sleep when idle, so that the libraries
-    timed in turn don't steal each other's cores. Only effective before those
-    libraries start their threads."""
-    os.environ.setdefault("OMP_WAIT_POLICY", "PASSIVE")
-    os.environ.setdefault("OPENBLAS_THREAD_TIMEOUT", "4")
+QUIET_POOLS = {"OMP_WAIT_POLICY": "PASSIVE", "OPENBLAS_THREAD_TIMEOUT": "4"}
+
+
+def peer_pools_are_quiet():
+    """True when OpenBLAS and OpenMP were told to let idle workers sleep, so the
+    libraries timed in turn don't steal each other's cores. They read this
+    only when they load, and numpy is loaded with glassnet: a process that
+    lacks it must start again with it (see bench.run)."""
+    return all(name in os.environ for name in QUIET_POOLS)
 
 
 class ThreadLimits:
