@@ -183,27 +183,24 @@ def _extreme_dim(x, dim, keepdim, is_max):
     return result(out, Tensor._wrap(indices))
 
 
-def max(x, dim=None, keepdim=False):
-    """max(x): the largest element; max(x, dim): (values, indices); max(x, other): elementwise."""
-    _check(x, "max")
+def _max_or_min(x, dim, keepdim, is_max):
+    """x alone: the extreme element; with a dim: (values, indices); with a tensor: elementwise."""
+    _check(x, "max" if is_max else "min")
     if isinstance(dim, Tensor):
-        from .elementwise import maximum
+        from .elementwise import maximum, minimum
 
-        return maximum(x, dim)
+        return (maximum if is_max else minimum)(x, dim)
     if dim is None:
-        return Extreme.apply(x, [], False, R.amax)
-    return _extreme_dim(x, dim, keepdim, True)
+        return Extreme.apply(x, [], False, R.amax if is_max else R.amin)
+    return _extreme_dim(x, dim, keepdim, is_max)
+
+
+def max(x, dim=None, keepdim=False):
+    return _max_or_min(x, dim, keepdim, True)
 
 
 def min(x, dim=None, keepdim=False):
-    _check(x, "min")
-    if isinstance(dim, Tensor):
-        from .elementwise import minimum
-
-        return minimum(x, dim)
-    if dim is None:
-        return Extreme.apply(x, [], False, R.amin)
-    return _extreme_dim(x, dim, keepdim, False)
+    return _max_or_min(x, dim, keepdim, False)
 
 
 def argmax(x, dim=None, keepdim=False):
