@@ -21,16 +21,16 @@ inline __m256 take_extreme(__m256 acc, __m256 v) {
 
 template <bool kMax>
 float row_extreme(const float* x, int64_t n, float init) {
-  __m256 a0 = _mm256_set1_ps(init), a1 = a0, a2 = a0, a3 = a0;
+  // Eight independent accumulators: compare + blend is a ~4-cycle chain, so
+  // fewer would leave the loads waiting on it.
+  __m256 acc[8];
+  for (auto& a : acc) a = _mm256_set1_ps(init);
   int64_t i = 0;
-  for (; i + 32 <= n; i += 32) {
-    a0 = take_extreme<kMax>(a0, _mm256_loadu_ps(x + i));
-    a1 = take_extreme<kMax>(a1, _mm256_loadu_ps(x + i + 8));
-    a2 = take_extreme<kMax>(a2, _mm256_loadu_ps(x + i + 16));
-    a3 = take_extreme<kMax>(a3, _mm256_loadu_ps(x + i + 24));
-  }
-  for (; i + 8 <= n; i += 8) a0 = take_extreme<kMax>(a0, _mm256_loadu_ps(x + i));
-  a0 = take_extreme<kMax>(take_extreme<kMax>(a0, a1), take_extreme<kMax>(a2, a3));
+  for (; i + 64 <= n; i += 64)
+    for (int j = 0; j < 8; ++j) acc[j] = take_extreme<kMax>(acc[j], _mm256_loadu_ps(x + i + 8 * j));
+  for (; i + 8 <= n; i += 8) acc[0] = take_extreme<kMax>(acc[0], _mm256_loadu_ps(x + i));
+  for (int j = 1; j < 8; ++j) acc[0] = take_extreme<kMax>(acc[0], acc[j]);
+  __m256 a0 = acc[0];
   alignas(32) float lanes[8];
   _mm256_store_ps(lanes, a0);
   float best = init;
