@@ -282,8 +282,12 @@ class Tensor:
         return builtins.bool(self.item())
 
     def __repr__(self):
-        with np.printoptions(precision=4, threshold=1000, edgeitems=3, linewidth=80, suppress=False):
-            body = np.array2string(self.detach().cpu().numpy(), separator=", ", prefix="tensor(")
+        values = self.detach().cpu().numpy()
+        # torch's style: integer-valued floats as "1., 2.", others with four fixed decimals.
+        fractional = values.dtype.kind == "f" and bool(np.any(np.isfinite(values) & (values != np.round(values))))
+        with np.printoptions(precision=4, floatmode="fixed" if fractional else "maxprec", threshold=1000,
+                             edgeitems=3, linewidth=80, suppress=False):
+            body = np.array2string(values, separator=", ", prefix="tensor(")
         extras = []
         if self.dtype is not dtypes.get_default_dtype() and self.dtype is not dtypes.int64 and self.dtype is not dtypes.bool:
             extras.append(f"dtype={self.dtype}")
