@@ -138,16 +138,9 @@ void conv_forward_kernel(const ConvShape& s, const T* x, const T* w, const T* bi
   if (is_depthwise(s)) return depthwise_forward(s, x, w, bias, y);
   if (use_winograd(s)) return winograd_forward(s, x, w, bias, y);
   const int64_t Cg = s.Cg(), Kg = s.Kg(), R = s.rows(), P = s.P(), HW = s.H * s.W;
-  const bool pointwise = is_pointwise(s);
   for_each_gemm_block<T>(s, batch_slices(s.N, 2.0 * s.K * P * R), [&](const GemmBlock<T>& k) {
     const int64_t cols = k.m * P;
-    const T* xg = x + (k.b * s.C + k.g * Cg) * HW;
-    // One sample of a pointwise convolution is already its own col matrix.
-    const T* src = xg;
-    if (!(pointwise && k.m == 1)) {
-      for (int64_t j = 0; j < k.m; ++j) im2col(s, xg + j * s.C * HW, k.col + j * P, cols);
-      src = k.col;
-    }
+    const T* src = col_matrix(s, x + (k.b * s.C + k.g * Cg) * HW, k);
     T* yg = y + (k.b * s.K + k.g * Kg) * P;
     gemm::Epilogue<T> ep;
     ep.bias = bias ? bias + k.g * Kg : nullptr;

@@ -75,7 +75,6 @@ void conv_backward_weight_kernel(const ConvShape& s, const T* gy, const T* x, T*
   if (is_depthwise(s)) return depthwise_backward_weight(s, gy, x, gw);
   if (use_winograd(s)) return winograd_backward_weight(s, gy, x, gw);
   const int64_t Cg = s.Cg(), Kg = s.Kg(), R = s.rows(), P = s.P(), HW = s.H * s.W;
-  const bool pointwise = is_pointwise(s);
   const int64_t slices = batch_slices(s.N, 2.0 * s.K * P * R);
   const int64_t wsize = s.K * R;
   // Slice 0 writes gw itself; the others write partials added afterwards.
@@ -86,12 +85,7 @@ void conv_backward_weight_kernel(const ConvShape& s, const T* gy, const T* x, T*
   for_each_gemm_block<T>(s, slices, [&](const GemmBlock<T>& k) {
     T* out = k.slice == 0 ? gw : partial.get() + (k.slice - 1) * wsize;
     const int64_t cols = k.m * P;
-    const T* xg = x + (k.b * s.C + k.g * Cg) * HW;
-    const T* c = xg;
-    if (!(pointwise && k.m == 1)) {
-      for (int64_t j = 0; j < k.m; ++j) im2col(s, xg + j * s.C * HW, k.col + j * P, cols);
-      c = k.col;
-    }
+    const T* c = col_matrix(s, x + (k.b * s.C + k.g * Cg) * HW, k);
     const T* gyg = gy + (k.b * s.K + k.g * Kg) * P;
     if (k.m > 1) {
       gather_planes(gyg, s.K * P, Kg, P, k.m, k.planes);

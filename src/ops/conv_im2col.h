@@ -148,6 +148,17 @@ void for_each_gemm_block(const ConvShape& s, int64_t slices, Visit&& visit) {
   });
 }
 
+// The block's input (group g of samples b..b+m-1, starting at xg) as a
+// (rows, m·P) col matrix: im2col'd into k.col, or xg itself where a single
+// sample of a pointwise convolution already is one.
+template <class T>
+const T* col_matrix(const ConvShape& s, const T* xg, const GemmBlock<T>& k) {
+  if (is_pointwise(s) && k.m == 1) return xg;
+  const int64_t HW = s.H * s.W, cols = k.m * s.P();
+  for (int64_t j = 0; j < k.m; ++j) im2col(s, xg + j * s.C * HW, k.col + j * s.P(), cols);
+  return k.col;
+}
+
 // dst (m, rows of P, stride between samples `sample_stride`) <-> block (rows, m·P):
 // gathers one group's planes of m samples side by side, or scatters them back.
 template <class T>
