@@ -113,20 +113,24 @@ def test_record_stats_over_batches_equal_numpy_on_the_recorded_tensors():
             a = np.concatenate(seen[(name, kind)])
             got = getattr(rec.stats[name], kind).summary()
             unit_max = a.max(axis=tuple(d for d in range(a.ndim) if d != 1))
-            assert got["count"] == a.size and got["units"] == a.shape[1]
+            assert got["count"] == a.size
             np.testing.assert_allclose(got["mean"], a.mean(), rtol=1e-6, atol=1e-9)
             np.testing.assert_allclose(got["std"], a.std(), rtol=1e-5)
             np.testing.assert_allclose(got["norm"], np.sqrt((a ** 2).sum()), rtol=1e-5)
             np.testing.assert_allclose(got["max"], a.max(), rtol=1e-6)
-            assert got["zero_fraction"] == np.count_nonzero(a <= 0) / a.size
-            assert got["dead_units"] == np.count_nonzero(unit_max <= 0)
+            if kind == "activation":
+                assert got["zero_fraction"] == np.count_nonzero(a <= 0) / a.size
+                assert got["dead_units"] == np.count_nonzero(unit_max <= 0)
+            else:  # unit statistics describe activations only
+                assert "dead_units" not in got and "zero_fraction" not in got
             counts, edges = np.histogram(seen[(name, kind)][-1], bins=30)
             np.testing.assert_array_equal(got["hist"], counts)
             np.testing.assert_allclose(got["edges"], edges)
             full = gx.tensor_stats(a)
-            for key in ["mean", "std", "norm", "rms", "norm_per_sample", "max", "zero_fraction",
-                        "dead_fraction"]:
-                np.testing.assert_allclose(got[key], full[key], rtol=1e-5, atol=1e-9)
+            for key in ["mean", "std", "norm", "rms", "norm_per_sample", "max", "zero_fraction", "dead_fraction",
+                        "units"]:
+                if key in got:
+                    np.testing.assert_allclose(got[key], full[key], rtol=1e-5, atol=1e-9)
     assert rec.stats["1"].activation.summary()["dead_units"] == 1  # the channel we killed
 
 
@@ -258,3 +262,37 @@ def test_health_monitor_layer_statistics_equal_numpy_over_an_epoch():
 def test_health_monitor_rejects_bad_settings():
     with pytest.raises(ValueError, match=r"\[HealthMonitor\] update_every"):
         HealthMonitor(update_every=0)
+
+
+@pytest.mark.parametrize("on_device", [False, True])
+@pytest.mark.parametrize("units", [True, False])
+def test_running_stats_both_reduction_paths_equal_numpy_across_folds(monkeypatch, on_device, units):
+    from glassnet.explain import running
+    monkeypatch.setattr(running, "_FOLD", 3)  # fold the device path's lists several times
+    rng = np.random.default_rng(5)
+    parts = [rng.normal(0.2, 1.0, size=(n, 6, 3)).astype(np.float32) for n in (4, 1, 7, 2, 5, 3, 8)]
+    parts[2][:, 4] = -1.0  # unit 4 is not positive in one batch only: not dead
+    for p in parts:
+        p[:, 1] = -np.abs(p[:, 1])  # unit 1 is never positive: dead
+    rs = gx.RunningStats(bins=7, units=units, on_device=on_device)
+    for p in parts:
+        rs.update(gn.from_numpy(p))
+    got = rs.summary()
+    a = np.concatenate(parts).astype(np.float64)
+    assert got["count"] == a.size and rs.samples == a.shape[0] and rs.updates == len(parts)
+    np.testing.assert_allclose([got["mean"], got["std"], got["norm"], got["max"]],
+                               [a.mean(), a.std(), np.linalg.norm(a), a.max()], rtol=1e-6)
+    np.testing.assert_array_equal(got["hist"], np.histogram(parts[-1], bins=7)[0])
+    if units:
+        assert got["dead_units"] == 1 and got["units"] == 6
+        assert got["zero_fraction"] == np.count_nonzero(a <= 0) / a.size
+    else:
+        assert "dead_units" not in got
+    assert gx.RunningStats().summary() is None
+
+
+def test_running_stats_rejects_a_stream_whose_units_change():
+    rs = gx.RunningStats()
+    rs.update(gn.zeros(2, 6))
+    with pytest.raises(ValueError, match=r"\[RunningStats\] .* 6 units \(dim 1\) but one of shape \(2, 5\)"):
+        rs.update(gn.zeros(2, 5))
