@@ -18,6 +18,7 @@ as BertModel does, so they receive exactly zero weight.
 """
 import json
 import math
+import os
 from dataclasses import dataclass, fields
 
 import numpy as np
@@ -257,17 +258,28 @@ def strip_prefix(state_dict, prefix):
     return {k[len(prefix):]: v for k, v in state_dict.items()}
 
 
+def from_hf_state_dict(state, config):
+    """A Hugging Face BERT state_dict (or safetensors file's dict) in this
+    module's naming, changed only in two explicit ways: a prefix that every key
+    shares ("bert." of BertForX heads, "0.auto_model." of a whole
+    SentenceTransformer) is removed, and "embeddings.position_ids", which
+    transformers >= 4.31 no longer saves (a non-persistent buffer there), is
+    filled with 0..max_position_embeddings-1 when absent. Everything else must
+    then match exactly under load_state_dict's strict check."""
+    state = dict(state)
+    for prefix in ("bert.", "0.auto_model."):
+        if state and all(k.startswith(prefix) for k in state):
+            state = strip_prefix(state, prefix)
+    if "embeddings.position_ids" not in state:
+        state["embeddings.position_ids"] = gn.arange(config.max_position_embeddings).unsqueeze(0)
+    return state
+
+
 def load_bert(model_dir):
     """A BertModel from a folder holding config.json and model.safetensors,
     loaded strictly (every key of the file used, every parameter filled), in
     eval mode."""
-    import os
-
     config = BertConfig.from_json(os.path.join(model_dir, "config.json"))
     model = BertModel(config)
-    state = gn.load(os.path.join(model_dir, "model.safetensors"))
-    for prefix in ("bert.", "0.auto_model."):
-        if all(k.startswith(prefix) for k in state):
-            state = strip_prefix(state, prefix)
-    model.load_state_dict(state)  # strict: missing or unexpected keys raise
+    model.load_state_dict(from_hf_state_dict(gn.load(os.path.join(model_dir, "model.safetensors")), config))
     return model.eval()

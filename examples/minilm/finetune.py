@@ -13,6 +13,7 @@ training set, and check that frozen parameters never receive a gradient.
     python examples/minilm/finetune.py [--steps N]
 """
 import argparse
+import copy
 import time
 
 import glassnet as gn
@@ -88,11 +89,12 @@ HELD_OUT = [
 
 
 class TopicClassifier(nn.Module):
-    """Linear head on the normalised mean-pooled sentence embedding."""
+    """Linear head on the normalised mean-pooled sentence embedding. The
+    encoder's weights are copied, so fine-tuning leaves `encoder` as it was."""
 
     def __init__(self, encoder, num_classes):
         super().__init__()
-        self.bert = encoder.bert  # a registered submodule: named_parameters() sees it as "bert.*"
+        self.bert = copy.deepcopy(encoder.bert)  # a registered submodule: named_parameters() lists "bert.*"
         self.head = nn.Linear(encoder.bert.config.hidden_size, num_classes)
         # sentence embeddings have unit length, so their entries are about 1/sqrt(384); a fixed scale gives
         # the head logits of useful size from the first step.
