@@ -436,6 +436,7 @@ def test_batching_and_padding_do_not_change_embeddings(minilm):
     # One padded batch, and batches of 2 formed longest first: rows come back in the caller's order.
     for batch_size in (32, 2):
         np.testing.assert_allclose(minilm.encode(sentences, batch_size=batch_size).numpy(), one_by_one, atol=1e-5)
+    assert tuple(minilm.encode([]).shape) == (0, 384)
     # Related sentences are closer than unrelated ones: the weights are really in use.
     e = minilm.encode(["A cat sleeps on the sofa.", "A kitten naps on the couch.", "Interest rates rose again."])
     sim = (e @ e.T).numpy()

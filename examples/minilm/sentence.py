@@ -100,6 +100,8 @@ class SentenceEncoder:
         if isinstance(sentences, str):
             sentences = [sentences]
         sentences = list(sentences)
+        if not sentences:
+            return gn.zeros((0, self.bert.config.hidden_size))
         order = sorted(range(len(sentences)), key=lambda i: -len(sentences[i]))
         was_training = self.bert.training
         self.bert.eval()
