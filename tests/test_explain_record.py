@@ -319,6 +319,7 @@ def test_health_monitor_sampling_every_and_update_every():
         np.testing.assert_allclose(h["update_ratio"]["0.weight"][k + 1], want, rtol=1e-4)
     # layer statistics from batches 1, 3, 5, 7 only: 4 of the 7
     assert h["layers"]["1"]["activation"]["count"] == [4 * 64 * 8 * 64]
+    assert h["weight_grads"]["0.weight"]["count"] == [4 * 8 * 9]
 
 
 def test_record_every_samples_calls():

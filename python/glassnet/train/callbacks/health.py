@@ -54,9 +54,9 @@ class HealthMonitor(Callback):
     layers: names or modules to watch (default: leaf modules with parameters
     and activation layers). activations / gradients / weights / update_ratio:
     which parts to collect. update_every: measure ‖Δw‖/‖w‖ every this many
-    steps (it keeps a copy of the weights). every: gather the layer
-    statistics on every this many training batches only (a sample that
-    costs proportionally less). bins: histogram bins. on_device: reduce
+    steps (it keeps a copy of the weights). every: gather the layer and
+    parameter-gradient statistics on every this many training batches only
+    (a sample that costs proportionally less). bins: histogram bins. on_device: reduce
     with glassnet ops into device scalars (default: only for GPU weights;
     CPU ones go through numpy views, which is cheaper)."""
 
@@ -118,7 +118,7 @@ class HealthMonitor(Callback):
 
     def on_batch_end(self, batch, logs=None):
         with no_grad():
-            if self.gradients:
+            if self.gradients and self._step % self.every == 0:
                 for n, p in self._params:
                     if p.grad is not None:
                         self._grad_stats[n].update(p.grad)
