@@ -65,7 +65,7 @@ class RunningStats:
         device = self.on_device if self.on_device is not None else t.is_cuda
         # Shapes read once (from the numpy view on the host path): a tensor's
         # .shape builds a new Size object per call.
-        a = None if device else t.numpy()
+        a = None if device else (t.cpu().numpy() if t.is_cuda else t.numpy())
         shape = tuple(t.shape) if device else a.shape
         size = math.prod(shape)
         if size == 0:

@@ -96,8 +96,7 @@ class HealthMonitor(Callback):
         self._step = 0
         # CPU weights are compared through numpy views (a few microseconds a
         # parameter); GPU ones by glassnet ops into device scalars (no sync per step).
-        self._host = not self.on_device if self.on_device is not None else \
-            not any(p.is_cuda for _, p in self._params)
+        self._host = not self.on_device and not any(p.is_cuda for _, p in self._params)
         if self.update_ratio:
             with no_grad():
                 self._prev = [p.detach().numpy().copy() if self._host else p.detach().clone()
