@@ -1,0 +1,144 @@
+"""Section: why the network chose its answer, for a few test inputs.
+
+Beside each input: the saliency map (how strongly each pixel's gradient moves
+the class score), integrated gradients (each pixel's share of the score's
+change from a baseline input, Sundararajan et al. 2017) and, for
+convolutional models, Grad-CAM (which regions of a late convolutional layer's
+maps support the class, Selvaraju et al. 2017). All come from
+glassnet.explain; this file only picks the samples and draws.
+"""
+import numpy as np
+
+from . import _mpl
+from .page import Picture, Section
+
+SAMPLES = 6
+IG_STEPS = 64
+
+
+def pick_samples(data, count=SAMPLES):
+    """Indices of correctly classified test samples of distinct classes, spread over the classes."""
+    right = data.predicted == data.y
+    chosen = []
+    classes = np.unique(data.y)
+    for c in classes[np.linspace(0, len(classes) - 1, min(count, len(classes))).round().astype(int)]:
+        idx = np.flatnonzero(right & (data.y == c))
+        if len(idx):
+            chosen.append(int(idx[0]))
+    return chosen
+
+
+def gradcam_layer(model, x):
+    """(name, module): the last leaf module whose output is a 4-D feature map at least 3×3
+    (the last 4-D one if none is that large), found by one forward pass with hooks; (None, None)
+    when the model makes no 4-D maps."""
+    from ..autograd import no_grad
+
+    seen = []
+    handles = []
+    for name, m in model.named_modules():
+        if not any(True for _ in m.children()):
+            handles.append(m.register_forward_hook(
+                lambda mod, args, out, name=name: seen.append((name, mod, tuple(out.shape)))))
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            model(x)
+    finally:
+        for h in handles:
+            h.remove()
+        model.train(was_training)
+    maps = [(n, m, s) for n, m, s in seen if len(s) == 4]
+    if not maps:
+        return None, None
+    large = [(n, m) for n, m, s in maps if min(s[2], s[3]) >= 3]
+    return large[-1] if large else maps[-1][:2]
+
+
+def _np(v):
+    if hasattr(v, "detach"):
+        v = v.detach().cpu().numpy()
+    return np.asarray(v, dtype=np.float64)
+
+
+def _tensor(data, rows):
+    from .._creation import from_numpy
+
+    x = from_numpy(np.ascontiguousarray(data.x[rows]))
+    device = next((p.device for p in data.model.parameters()), None)
+    return x.to(device) if device is not None and x.device != device else x
+
+
+def section(data):
+    if data.image_shape is None or len(data.y) == 0:
+        return None
+    from ..explain import grad_cam, integrated_gradients, saliency
+
+    samples = pick_samples(data)
+    if not samples:
+        return None
+    layer_name, layer = gradcam_layer(data.model, _tensor(data, samples[:1]))
+    kinds = ["input", "saliency", "integrated\ngradients"] + (["Grad-CAM"] if layer is not None else [])
+    images = data.display(data.x[samples])
+    x = _tensor(data, samples)
+    targets = data.predicted[samples]
+    sal = [_magnitude(data, g) for g in _np(saliency(data.model, x, targets))]
+    ig = integrated_gradients(data.model, x, targets, steps=IG_STEPS)
+    ig_maps = [_signed(data, a) for a in _np(ig.attributions)]
+    if layer is not None:
+        h, w = images.shape[1:3]
+        cams = _np(grad_cam(data.model, x, targets, layer, input_size=(h, w)).heatmap)
+    # One column per sample, one row per kind of map: the page is wider than tall.
+    fig = _mpl.figure(1.3 * len(samples) + 0.9, 1.3 * len(kinds) + 0.2)
+    axes = fig.subplots(len(kinds), len(samples), squeeze=False)
+    for c in range(len(samples)):
+        col = axes[:, c]
+        _input(col[0], images[c])
+        col[0].set_title(f"class {data.class_names[targets[c]]}", fontsize=9)
+        col[1].imshow(sal[c], cmap="inferno", vmin=0, vmax=max(sal[c].max(), 1e-12), interpolation="nearest")
+        m = max(np.abs(ig_maps[c]).max(), 1e-12)
+        col[2].imshow(ig_maps[c], cmap="RdBu_r", vmin=-m, vmax=m, interpolation="nearest")
+        if layer is not None:
+            _input(col[3], images[c])
+            col[3].imshow(cams[c], cmap="jet", alpha=0.5, vmin=0, vmax=max(cams[c].max(), 1e-12),
+                          interpolation="bilinear")
+        for r, ax in enumerate(col):
+            _mpl.bare_axes(ax)
+            if c == 0:
+                ax.set_ylabel(kinds[r], fontsize=9)
+    baseline = ("the all-zero input, which after the run's standardisation is the average training image"
+                if data.input_mean is not None else "the all-zero (blank) input")
+    intro = ("Why the network chose its answer for a few correctly classified test inputs (one per class). "
+             "Saliency: the size of the class score's gradient at each pixel — where a small change would move "
+             "the score most. Integrated gradients: each pixel's contribution to the score relative to a baseline "
+             f"({baseline}); red pixels pushed the score up, blue pushed it down, and the contributions add up to "
+             "the score's difference from the baseline's.")
+    if layer is not None:
+        intro += (f" Grad-CAM: the regions of layer {layer_name}'s feature maps that support the class, "
+                  f"weighted by the gradient, overlaid on the input (red = strong support).")
+    worst = float(np.max(ig.relative_error))
+    notes = [f"Integrated gradients with {IG_STEPS} trapezoid steps: the attributions of each sample add up to its "
+             f"score difference from the baseline within {100 * worst:.2g}% (the completeness check)."]
+    return Section("attributions", "Attribution maps", intro,
+                   [Picture(_mpl.to_data_uri(fig), "inputs beside their saliency, integrated-gradient and Grad-CAM maps")],
+                   notes)
+
+
+def _input(ax, image):
+    if image.ndim == 2:
+        ax.imshow(image, cmap="gray_r", interpolation="nearest")
+    else:
+        ax.imshow(np.clip(image, 0, 1), interpolation="nearest")
+
+
+def _magnitude(data, grads):
+    """|gradient| of one sample as one (H, W) map (largest over colour channels)."""
+    img = np.abs(data.as_images(grads.reshape(1, -1)))[0]
+    return img if img.ndim == 2 else img.max(axis=-1)
+
+
+def _signed(data, attributions):
+    """Signed attributions as one (H, W) map (summed over colour channels)."""
+    img = data.as_images(attributions.reshape(1, -1))[0]
+    return img if img.ndim == 2 else img.sum(axis=-1)

@@ -1,0 +1,99 @@
+"""Section: activation maximisation — the input each unit likes best.
+
+Starting from a blank input, glassnet.explain.activation_maximization climbs
+the gradient of one unit's activation with respect to the input, under the
+usual regularisers (an L2 penalty, total variation and random jitter, which
+keep the picture from turning into high-frequency noise). Shown for every
+output class (the input the network finds most "3"-like, ...) and for a few
+units of the last hidden layer.
+"""
+import numpy as np
+
+from . import _mpl
+from .page import Picture, Section
+
+HIDDEN_UNITS = 8
+MAX_CLASSES = 10
+
+
+def output_and_hidden_layers(model):
+    """(name of the last Linear, name of the last activation module before it or None)."""
+    from ..nn.modules.linear import Linear
+
+    leaves = [(n, m) for n, m in model.named_modules() if n and not any(True for _ in m.children())]
+    last = max((i for i, (_, m) in enumerate(leaves) if isinstance(m, Linear)), default=None)
+    if last is None:
+        return None, None
+    hidden = None
+    for n, m in reversed(leaves[:last]):
+        if type(m).__module__.endswith("activation"):
+            hidden = n
+            break
+    return leaves[last][0], hidden
+
+
+def _units_of(model, name, x):
+    """How many units (features or channels) layer `name` has, from one forward pass."""
+    from ..autograd import no_grad
+
+    module = dict(model.named_modules())[name]
+    shape = {}
+    handle = module.register_forward_hook(lambda m, a, out: shape.setdefault("s", tuple(out.shape)))
+    was_training = model.training
+    model.eval()
+    try:
+        with no_grad():
+            model(x)
+    finally:
+        handle.remove()
+        model.train(was_training)
+    return shape["s"][1]
+
+
+def section(data):
+    if data.image_shape is None or len(data.x) == 0:
+        return None
+    from .._creation import from_numpy
+    from ..explain import activation_maximization
+
+    out_name, hidden_name = output_and_hidden_layers(data.model)
+    if out_name is None:
+        return None
+    probe = from_numpy(np.ascontiguousarray(data.x[:1]))
+    device = next((p.device for p in data.model.parameters()), None)
+    if device is not None and probe.device != device:
+        probe = probe.to(device)
+    rows = [(out_name, list(range(min(MAX_CLASSES, len(data.class_names)))), "class")]
+    if hidden_name is not None:
+        n = _units_of(data.model, hidden_name, probe)
+        rows.append((hidden_name, list(np.linspace(0, n - 1, min(HIDDEN_UNITS, n)).round().astype(int)), "unit"))
+    cols = max(len(units) for _, units, _ in rows)
+    fig = _mpl.figure(1.05 * cols + 0.3, 1.35 * len(rows) + 0.2)
+    axes = fig.subplots(len(rows), cols, squeeze=False)
+    for r, (layer, units, kind) in enumerate(rows):
+        for c, ax in enumerate(axes[r]):
+            _mpl.bare_axes(ax)
+            if c >= len(units):
+                ax.set_visible(False)
+                continue
+            image = np.asarray(activation_maximization(data.model, layer, int(units[c]),
+                                                       input_shape=tuple(data.x.shape[1:])), dtype=np.float64)
+            picture = data.display(image.reshape(1, -1))[0]
+            lo, hi = np.percentile(picture, [1, 99])
+            shown = np.clip((picture - lo) / max(hi - lo, 1e-12), 0, 1)
+            if shown.ndim == 2:
+                ax.imshow(shown, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
+            else:
+                ax.imshow(shown, interpolation="nearest")
+            label = data.class_names[units[c]] if kind == "class" else f"{layer}[{units[c]}]"
+            ax.set_title(label, fontsize=8)
+        axes[r][0].set_ylabel("output" if kind == "class" else "hidden", fontsize=8)
+    intro = ("The input each unit responds to most: starting from the blank (average) input, the pixels are "
+             "changed step by step along the gradient of the unit's activation, with an L2 penalty, a "
+             "total-variation penalty and random jitter keeping the picture smooth. Top row: the output unit "
+             "of each class, the network's idea of a prototypical example")
+    intro += (f"; bottom row: {len(rows[1][1])} units of the last hidden layer ({hidden_name})."
+              if len(rows) > 1 else ".")
+    return Section("features", "Activation maximisation", intro,
+                   [Picture(_mpl.to_data_uri(fig), "inputs that maximise chosen units",
+                            "each image shown in input pixel units, stretched to its own 1st-99th percentile range")])
