@@ -1,6 +1,6 @@
 """Section: activation maximisation — the input each unit likes best.
 
-Starting from a blank input, glassnet.explain.activation_maximization climbs
+Starting from faint noise, glassnet.explain.activation_maximization climbs
 the gradient of one unit's activation with respect to the input, under the
 usual regularisers (an L2 penalty, total variation and random jitter, which
 keep the picture from turning into high-frequency noise). Shown for every
@@ -12,8 +12,9 @@ import numpy as np
 from . import _mpl
 from .page import Picture, Section
 
-HIDDEN_UNITS = 8
+HIDDEN_UNITS = 5
 MAX_CLASSES = 10
+STEPS = 64
 
 
 def output_and_hidden_layers(model):
@@ -38,7 +39,11 @@ def _units_of(model, name, x):
 
     module = dict(model.named_modules())[name]
     shape = {}
-    handle = module.register_forward_hook(lambda m, a, out: shape.setdefault("s", tuple(out.shape)))
+
+    def hook(mod, args, out):
+        shape["s"] = tuple(out.shape)   # returns None: the output passes through unchanged
+
+    handle = module.register_forward_hook(hook)
     was_training = model.training
     model.eval()
     try:
@@ -67,6 +72,10 @@ def section(data):
     if hidden_name is not None:
         n = _units_of(data.model, hidden_name, probe)
         rows.append((hidden_name, list(np.linspace(0, n - 1, min(HIDDEN_UNITS, n)).round().astype(int)), "unit"))
+    shape = tuple(data.x.shape[1:])
+    # Jitter shifts the image in space; on flat rows (an MLP's input) a shift would wrap pixels
+    # from one image row into the next, so it is left off there.
+    regularisers = {"jitter": 0} if len(shape) == 1 else None
     cols = max(len(units) for _, units, _ in rows)
     fig = _mpl.figure(1.05 * cols + 0.3, 1.35 * len(rows) + 0.2)
     axes = fig.subplots(len(rows), cols, squeeze=False)
@@ -76,8 +85,9 @@ def section(data):
             if c >= len(units):
                 ax.set_visible(False)
                 continue
-            image = np.asarray(activation_maximization(data.model, layer, int(units[c]),
-                                                       input_shape=tuple(data.x.shape[1:])), dtype=np.float64)
+            result = activation_maximization(data.model, layer, int(units[c]), steps=STEPS,
+                                             input_shape=shape, regularisers=regularisers)
+            image = np.asarray(result.image, dtype=np.float64)
             picture = data.display(image.reshape(1, -1))[0]
             lo, hi = np.percentile(picture, [1, 99])
             shown = np.clip((picture - lo) / max(hi - lo, 1e-12), 0, 1)
@@ -88,9 +98,9 @@ def section(data):
             label = data.class_names[units[c]] if kind == "class" else f"{layer}[{units[c]}]"
             ax.set_title(label, fontsize=8)
         axes[r][0].set_ylabel("output" if kind == "class" else "hidden", fontsize=8)
-    intro = ("The input each unit responds to most: starting from the blank (average) input, the pixels are "
-             "changed step by step along the gradient of the unit's activation, with an L2 penalty, a "
-             "total-variation penalty and random jitter keeping the picture smooth. Top row: the output unit "
+    intro = ("The input each unit responds to most: starting from faint noise, the pixels are changed step by "
+             "step along the gradient of the unit's activation, with an L2 penalty and a total-variation penalty "
+             "(and random jitter for image-shaped inputs) keeping the picture smooth. Top row: the output unit "
              "of each class, the network's idea of a prototypical example")
     intro += (f"; bottom row: {len(rows[1][1])} units of the last hidden layer ({hidden_name})."
               if len(rows) > 1 else ".")

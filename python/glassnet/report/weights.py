@@ -38,11 +38,11 @@ def section(data):
 def _conv_section(name, layer):
     from ..explain import filters
 
-    images = np.asarray(filters(layer), dtype=np.float64)
-    if images.ndim == 4 and images.shape[1] in (1, 3) and images.shape[-1] not in (1, 3):
-        images = images.transpose(0, 2, 3, 1)  # (N, C, H, W) -> (N, H, W, C)
-    if images.ndim == 4 and images.shape[-1] == 1:
-        images = images[..., 0]
+    images = np.asarray(filters(layer), dtype=np.float64)  # (out, in, kh, kw), each filter in [0, 1]
+    if images.shape[1] == 3:
+        images = images.transpose(0, 2, 3, 1)  # colour filters as RGB pictures
+    else:
+        images = images.mean(axis=1)
     n = min(len(images), MAX_UNITS)
     cols = min(16, n)
     tile = _mpl.mosaic(images[:n], cols, pad=1, fill=1.0)
