@@ -96,7 +96,7 @@ def _tensors(output):
     return []
 
 
-def _make_hooks(rec, name, gradients, copy, keep, collect, callback, bins):
+def _make_hooks(rec, name, gradients, copy, keep, collect, callback, bins, training_only):
     def keep_grad(key, slot):
         def hook(grad):
             if rec._closed:
@@ -115,7 +115,7 @@ def _make_hooks(rec, name, gradients, copy, keep, collect, callback, bins):
         return hook
 
     def forward_hook(module, args, output):
-        if rec._closed:
+        if rec._closed or (training_only and not module.training):
             return None
         for suffix, t in _tensors(output):
             key = name + suffix
@@ -139,7 +139,7 @@ def _make_hooks(rec, name, gradients, copy, keep, collect, callback, bins):
 
 @contextlib.contextmanager
 def record(model, layers=None, *, gradients=True, copy=False, stats=False, stats_only=False, callback=None,
-           bins=30):
+           bins=30, training_only=False):
     """Record the outputs (and, after a backward pass, output gradients) of
     `layers` of `model` while the block runs; yields a `Recording`.
 
@@ -149,7 +149,9 @@ def record(model, layers=None, *, gradients=True, copy=False, stats=False, stats
     stats: also fold every tensor into running statistics (``rec.stats``);
     stats_only: statistics only, no tensors kept. callback(name, kind,
     tensor): called with each output ("activation") and gradient
-    ("gradient") as it arrives. bins: histogram bins of the statistics."""
+    ("gradient") as it arrives. bins: histogram bins of the statistics.
+    training_only: skip forward calls made in eval mode (the validation
+    passes inside fit)."""
     chosen = resolve_layers(model, layers, "record")
     rec = Recording([n for n, _ in chosen], [m for _, m in chosen])
     keep = not stats_only
@@ -159,7 +161,7 @@ def record(model, layers=None, *, gradients=True, copy=False, stats=False, stats
             rec.stats[n] = LayerStats(bins)
     try:
         for name, module in chosen:
-            hook = _make_hooks(rec, name, gradients, copy, keep, collect, callback, bins)
+            hook = _make_hooks(rec, name, gradients, copy, keep, collect, callback, bins, training_only)
             rec._handles.append(module.register_forward_hook(hook))
         yield rec
     finally:
