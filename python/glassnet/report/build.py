@@ -16,7 +16,9 @@ def build_report(data):
     (an ImportError naming ``pip install "glassnet[viz]"``) when matplotlib is absent."""
     _mpl.require_matplotlib()
     sections = [s for s in (mod.section(data) for mod in SECTIONS) if s is not None]
-    subtitle = f"{type(data.model).__name__} with {_count(data.model):,} parameters, {len(data.y)} test samples"
+    subtitle = f"{_count(data.model):,} parameters, {len(data.y)} test samples"
+    if data.subtitle:
+        subtitle = f"{data.subtitle} · {subtitle}"
     return page.render(data.title, subtitle, data.facts, sections)
 
 

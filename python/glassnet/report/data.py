@@ -46,6 +46,7 @@ class ReportData:
     x: np.ndarray
     y: np.ndarray
     title: str = "glassnet report"
+    subtitle: str = ""
     image_shape: Optional[tuple] = None
     input_mean: Optional[np.ndarray] = None
     input_std: Optional[np.ndarray] = None

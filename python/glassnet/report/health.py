@@ -20,8 +20,9 @@ KNOWN = {
     "activation_mean": ("Activation mean", False, "the mean of the layer's output over the epoch's samples"),
     "activation_std": ("Activation spread (std)", False, "the standard deviation of the layer's output; values "
                        "collapsing to zero or exploding across layers mean signals die out or blow up with depth"),
-    "gradient_norm": ("Gradient norm", True, "the L2 norm of the loss gradient for the layer's weight; layers "
-                      "whose gradients are orders of magnitude below the others learn slowly (vanishing gradients)"),
+    "gradient_rms": ("Weight gradient (RMS)", True, "the root mean square of the loss gradient's entries for the "
+                     "layer's weight over the epoch's steps; layers whose gradients are orders of magnitude below "
+                     "the others learn slowly (vanishing gradients)"),
     "dead_fraction": ("Dead ReLU fraction", False, "the share of ReLU units that output zero for every sample: "
                       "they pass no gradient and have stopped learning"),
     "update_ratio": ("Update / weight ratio", True, "how far one optimiser step moves the weights relative to "
@@ -30,12 +31,53 @@ KNOWN = {
 }
 
 
-def series_from_monitor(monitor):
-    """{statistic: {layer: [float per epoch]}} from a HealthMonitor (see glassnet.train.callbacks.health)."""
+RELU_TYPES = ("ReLU", "ReLU6")
+ACTIVATION_TYPES = RELU_TYPES + ("LeakyReLU", "ELU", "SELU", "GELU", "SiLU", "Softplus", "Sigmoid", "Tanh",
+                                 "Hardtanh")
+
+
+def series_from_monitor(monitor, model=None):
+    """{statistic: {layer: [float per epoch]}} from a HealthMonitor's history (see
+    glassnet.train.callbacks.health): weight norm and spread, gradient RMS and mean
+    update-to-weight ratio of each weight matrix / kernel (parameters with 2+ dims,
+    named by their module), activation mean and spread of the activation layers, and
+    the dead fraction of the ReLU layers. Epochs without a value hold NaN."""
+    h = monitor.history or {}
+    model = model if model is not None else monitor.model
+    kinds = {name: type(m).__name__ for name, m in model.named_modules()} if model is not None else {}
     out = {}
-    for stat, per_layer in monitor.history.items():
-        out[stat] = {layer: [float(v) for v in values] for layer, values in per_layer.items()}
+
+    def put(stat, layer, values):
+        if values:
+            out.setdefault(stat, {})[layer] = [float("nan") if v is None else float(v) for v in values]
+
+    # Weight matrices and kernels only: biases and norm scales would double the lines for little news.
+    matrices = [p for p, st in h.get("weights", {}).items() if len((st.get("shape") or [()])[-1] or ()) >= 2]
+    for p in matrices:
+        layer = p[:-len(".weight")] if p.endswith(".weight") else p
+        put("weight_norm", layer, [_get(v, "norm") for v in _rows(h["weights"][p])])
+        put("weight_std", layer, [_get(v, "std") for v in _rows(h["weights"][p])])
+        put("gradient_rms", layer, [_get(v, "rms") for v in _rows(h.get("weight_grads", {}).get(p, {}))])
+        put("update_ratio", layer, h.get("update_ratio_mean", {}).get(p))
+    layers = h.get("layers", {})
+    acts = [n for n in layers if kinds.get(n) in ACTIVATION_TYPES] or list(layers)
+    for name in acts:
+        a = layers[name].get("activation", {})
+        put("activation_mean", name, a.get("mean"))
+        put("activation_std", name, a.get("std"))
+        if kinds.get(name) in RELU_TYPES:
+            put("dead_fraction", name, a.get("dead_fraction"))
     return out
+
+
+def _rows(columns):
+    """Per-key lists {key: [per epoch]} -> one dict per epoch."""
+    n = max((len(v) for v in columns.values()), default=0)
+    return [{k: v[i] if i < len(v) else None for k, v in columns.items()} for i in range(n)]
+
+
+def _get(row, key):
+    return row.get(key) if row is not None else None
 
 
 def section(data):
