@@ -79,7 +79,7 @@ def section(data):
     if not samples:
         return None
     layer_name, layer = gradcam_layer(data.model, _tensor(data, samples[:1]))
-    kinds = ["input", "saliency", "integrated\ngradients"] + (["Grad-CAM"] if layer is not None else [])
+    kinds = ["input", "saliency", "integrated gradients"] + (["Grad-CAM"] if layer is not None else [])
     images = data.display(data.x[samples])
     x = _tensor(data, samples)
     targets = data.predicted[samples]
@@ -89,24 +89,13 @@ def section(data):
     if layer is not None:
         h, w = images.shape[1:3]
         cams = _np(grad_cam(data.model, x, targets, layer, input_size=(h, w)).heatmap)
-    # One column per sample, one row per kind of map: the page is wider than tall.
-    fig = _mpl.figure(1.3 * len(samples) + 0.9, 1.3 * len(kinds) + 0.2)
-    axes = fig.subplots(len(kinds), len(samples), squeeze=False)
-    for c in range(len(samples)):
-        col = axes[:, c]
-        _input(col[0], images[c])
-        col[0].set_title(f"class {data.class_names[targets[c]]}", fontsize=9)
-        col[1].imshow(sal[c], cmap="inferno", vmin=0, vmax=max(sal[c].max(), 1e-12), interpolation="nearest")
-        m = max(np.abs(ig_maps[c]).max(), 1e-12)
-        col[2].imshow(ig_maps[c], cmap="RdBu_r", vmin=-m, vmax=m, interpolation="nearest")
-        if layer is not None:
-            _input(col[3], images[c])
-            col[3].imshow(cams[c], cmap="jet", alpha=0.5, vmin=0, vmax=max(cams[c].max(), 1e-12),
-                          interpolation="bilinear")
-        for r, ax in enumerate(col):
-            _mpl.bare_axes(ax)
-            if c == 0:
-                ax.set_ylabel(kinds[r], fontsize=9)
+    # One column per sample, one row per kind of map, each map on its own colour scale.
+    tiles = [[_mpl.as_rgb_input(im) for im in images],
+             [_mpl.colorize(m, "inferno", 0.0, max(m.max(), 1e-12)) for m in sal],
+             [_mpl.colorize(m, "RdBu_r", -_peak(m), _peak(m)) for m in ig_maps]]
+    if layer is not None:
+        tiles.append([_overlay(images[c], cams[c]) for c in range(len(samples))])
+    fig = _mpl.grid_figure(tiles, col_titles=[f"class {data.class_names[t]}" for t in targets], row_titles=kinds)
     baseline = ("the all-zero input, which after the run's standardisation is the average training image"
                 if data.input_mean is not None else "the all-zero (blank) input")
     intro = ("Why the network chose its answer for a few correctly classified test inputs (one per class). "
@@ -125,12 +114,16 @@ def section(data):
                    notes)
 
 
-def _input(ax, image):
-    if image.ndim == 2:
-        ax.imshow(image, cmap="gray_r", interpolation="nearest")
-    else:
-        ax.imshow(np.clip(image, 0, 1), interpolation="nearest")
 
+def _peak(m):
+    return max(float(np.abs(m).max()), 1e-12)
+
+
+def _overlay(image, cam):
+    """The input in grey with the Grad-CAM map over it in the 'jet' colours, half transparent."""
+    base = _mpl.as_rgb_input(image)
+    heat = _mpl.colorize(cam, "jet", 0.0, max(float(cam.max()), 1e-12))
+    return 0.5 * base + 0.5 * heat
 
 def _magnitude(data, grads):
     """|gradient| of one sample as one (H, W) map (largest over colour channels)."""

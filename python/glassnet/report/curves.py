@@ -16,7 +16,8 @@ def section(data):
     panels = [(k, t) for k, t in panels if h.get(k) or h.get("val_" + k)]
     show_lr = bool(h.get("lr"))
     n = len(panels) + show_lr
-    fig = _mpl.figure(3.4 * n, 2.8)
+    fig = _mpl.figure(3.4 * n, 2.8, layout=None)
+    fig.subplots_adjust(left=0.06 * 3 / n, right=0.98, top=0.9, bottom=0.17, wspace=0.3)
     axes = fig.subplots(1, n, squeeze=False)[0]
     for ax, (key, title) in zip(axes, panels):
         for name, color, label in ((key, TRAIN_COLOR, "train"), ("val_" + key, VAL_COLOR, "test")):

@@ -76,28 +76,20 @@ def section(data):
     # Jitter shifts the image in space; on flat rows (an MLP's input) a shift would wrap pixels
     # from one image row into the next, so it is left off there.
     regularisers = {"jitter": 0} if len(shape) == 1 else None
-    cols = max(len(units) for _, units, _ in rows)
-    fig = _mpl.figure(1.05 * cols + 0.3, 1.35 * len(rows) + 0.2)
-    axes = fig.subplots(len(rows), cols, squeeze=False)
-    for r, (layer, units, kind) in enumerate(rows):
-        for c, ax in enumerate(axes[r]):
-            _mpl.bare_axes(ax)
-            if c >= len(units):
-                ax.set_visible(False)
-                continue
-            result = activation_maximization(data.model, layer, int(units[c]), steps=STEPS,
-                                             input_shape=shape, regularisers=regularisers)
-            image = np.asarray(result.image, dtype=np.float64)
-            picture = data.display(image.reshape(1, -1))[0]
+    tiles, titles, row_titles = [], [], []
+    for layer, units, kind in rows:
+        tiles.append([])
+        titles.append([])
+        row_titles.append("output" if kind == "class" else "hidden")
+        for unit in units:
+            result = activation_maximization(data.model, layer, int(unit), steps=STEPS, input_shape=shape,
+                                             regularisers=regularisers)
+            picture = data.display(np.asarray(result.image, dtype=np.float64).reshape(1, -1))[0]
             lo, hi = np.percentile(picture, [1, 99])
             shown = np.clip((picture - lo) / max(hi - lo, 1e-12), 0, 1)
-            if shown.ndim == 2:
-                ax.imshow(shown, cmap="gray_r", vmin=0, vmax=1, interpolation="nearest")
-            else:
-                ax.imshow(shown, interpolation="nearest")
-            label = data.class_names[units[c]] if kind == "class" else f"{layer}[{units[c]}]"
-            ax.set_title(label, fontsize=8)
-        axes[r][0].set_ylabel("output" if kind == "class" else "hidden", fontsize=8)
+            tiles[-1].append(_mpl.colorize(shown, "gray_r", 0, 1) if shown.ndim == 2 else shown)
+            titles[-1].append(data.class_names[unit] if kind == "class" else f"unit {unit}")
+    fig = _mpl.grid_figure(tiles, cell_titles=titles, row_titles=row_titles)
     intro = ("The input each unit responds to most: starting from faint noise, the pixels are changed step by "
              "step along the gradient of the unit's activation, with an L2 penalty and a total-variation penalty "
              "(and random jitter for image-shaped inputs) keeping the picture smooth. Top row: the output unit "

@@ -49,7 +49,8 @@ def series_from_monitor(monitor, model=None):
 
     def put(stat, layer, values):
         if values:
-            out.setdefault(stat, {})[layer] = [float("nan") if v is None else float(v) for v in values]
+            label = f"{layer} {kinds[layer]}" if layer in kinds else layer   # "0 Linear", "1 ReLU"
+            out.setdefault(stat, {})[label] = [float("nan") if v is None else float(v) for v in values]
 
     # Weight matrices and kernels only: biases and norm scales would double the lines for little news.
     matrices = [p for p, st in h.get("weights", {}).items() if len((st.get("shape") or [()])[-1] or ()) >= 2]
@@ -87,7 +88,10 @@ def section(data):
     names = [k for k in KNOWN if k in stats] + sorted(k for k in stats if k not in KNOWN)
     cols = min(3, len(names))
     rows = math.ceil(len(names) / cols)
-    fig = _mpl.figure(3.5 * cols, 2.6 * rows + 0.5)
+    height = 2.4 * rows + 0.7
+    fig = _mpl.figure(3.5 * cols, height, layout=None)
+    fig.subplots_adjust(left=0.07, right=0.98, top=1 - 0.3 / height, bottom=0.85 / height, wspace=0.28,
+                        hspace=0.55)
     axes = fig.subplots(rows, cols, squeeze=False).ravel()
     layers = sorted({layer for k in names for layer in stats[k]}, key=_layer_order)
     colors = _colors(len(layers))
@@ -109,7 +113,7 @@ def section(data):
     for ax in axes[1:len(names)]:
         for h, lab in zip(*ax.get_legend_handles_labels()):
             seen.setdefault(lab, h)
-    fig.legend([seen[k] for k in layers if k in seen], [k for k in layers if k in seen], loc="outside lower center",
+    fig.legend([seen[k] for k in layers if k in seen], [k for k in layers if k in seen], loc="lower center",
                ncol=min(6, len(seen)), fontsize=8, frameon=False, title="layer", title_fontsize=8)
     notes = [f"{KNOWN[k][0]}: {KNOWN[k][2]}." for k in names if k in KNOWN]
     dead = stats.get("dead_fraction")

@@ -20,19 +20,16 @@ def section(data):
     order = wrong[np.argsort(-confidence, kind="stable")][:MAX_SHOWN]
     images = data.display(data.x[order])
     cols = min(8, len(order))
-    rows = -(-len(order) // cols)
-    fig = _mpl.figure(1.25 * cols, 1.45 * rows)
-    axes = fig.subplots(rows, cols, squeeze=False)
     names = data.class_names
-    for k, ax in enumerate(axes.ravel()):
-        _mpl.bare_axes(ax)
-        if k >= len(order):
-            ax.set_visible(False)
-            continue
-        i = order[k]
-        _show(ax, images[k])
+    tiles, titles = [], []
+    for k, i in enumerate(order):
+        if k % cols == 0:
+            tiles.append([])
+            titles.append([])
         p, t = data.predicted[i], data.y[i]
-        ax.set_title(f"{names[t]} → {names[p]}\n{100 * probs[i, p]:.0f}% sure", fontsize=8, color="#b3261e")
+        tiles[-1].append(_mpl.as_rgb_input(images[k]))
+        titles[-1].append(f"{names[t]} → {names[p]}\n{100 * probs[i, p]:.0f}% sure")
+    fig = _mpl.grid_figure(tiles, cell_titles=titles, cell_color="#b3261e", title_lines=2)
     return Section("mistakes", "Misclassified examples",
                    f"The test samples the network got wrong ({len(wrong)} of {len(data.y)}), the most confidently "
                    f"wrong first: above each, the true class → the predicted one and the probability the network "
@@ -41,10 +38,3 @@ def section(data):
                    [Picture(_mpl.to_data_uri(fig), "misclassified test samples",
                             f"{len(order)} shown" + (f" of {len(wrong)}" if len(wrong) > len(order) else ""))])
 
-
-def _show(ax, image):
-    """A raw input: dark ink on white for one channel, colours clipped to [0, 1] for three."""
-    if image.ndim == 2:
-        ax.imshow(image, cmap="gray_r", interpolation="nearest")
-    else:
-        ax.imshow(np.clip(image, 0, 1), interpolation="nearest")

@@ -39,8 +39,8 @@ header .sub { color: #c9d3e3; font-size: 14px; }
         padding: 8px 14px; min-width: 120px; }
 .fact .label { font-size: 12px; color: #c9d3e3; text-transform: uppercase; letter-spacing: 0.04em; }
 .fact .value { font-size: 18px; font-weight: 600; font-variant-numeric: tabular-nums; }
-nav { margin: 22px 0 6px; font-size: 14px; }
-nav a { color: var(--accent); text-decoration: none; margin-right: 16px; white-space: nowrap; }
+nav { margin: 22px 0 6px; font-size: 14px; display: flex; flex-wrap: wrap; gap: 6px 18px; }
+nav a { color: var(--accent); text-decoration: none; white-space: nowrap; }
 nav a:hover { text-decoration: underline; }
 section { background: var(--paper); border: 1px solid var(--line); border-radius: 10px; margin: 18px 0;
           padding: 20px 24px 18px; }
