@@ -110,7 +110,7 @@ def section(data):
     notes = [f"Integrated gradients with {IG_STEPS} trapezoid steps: the attributions of each sample add up to its "
              f"score difference from the baseline within {100 * worst:.2g}% (the completeness check)."]
     return Section("attributions", "Attribution maps", intro,
-                   [Picture(_mpl.to_data_uri(fig), "inputs beside their saliency, integrated-gradient and Grad-CAM maps")],
+                   [Picture(_mpl.to_data_uri(fig), "test inputs above their " + ", ".join(k for k in kinds[1:]) + " maps")],
                    notes)
 
 
