@@ -268,6 +268,23 @@ def test_no_report_flag(tmp_path, capsys):
     assert "skipped" not in capsys.readouterr().out
 
 
+def test_resumed_run_continues_the_layer_statistics(tmp_path, capsys):
+    """--resume appends the new epochs' statistics to those of the epochs the checkpoint holds."""
+    out = str(tmp_path)
+    assert cli.main(["train", "--epochs", "2", "--out", out, "--no-progress"]) == 0
+    first = json.loads((tmp_path / "health.json").read_text())
+    assert cli.main(["train", "--epochs", "3", "--out", out, "--no-progress", "--resume"]) == 0
+    capsys.readouterr()
+    resumed = json.loads((tmp_path / "health.json").read_text())
+    assert set(resumed) == set(first)
+    for stat in resumed:
+        for layer, values in resumed[stat].items():
+            assert len(values) == 3 and values[:2] == first[stat][layer], (stat, layer)
+            assert values[2] is not None
+    page = _parse((tmp_path / "report.html").read_text(encoding="utf-8"))
+    assert page.sections == SECTION_IDS
+
+
 @pytest.mark.parametrize("target", ["folder", "model.safetensors", "checkpoint.safetensors"])
 def test_explain_rebuilds_the_report(trained_run, tmp_path, capsys, target):
     out, _ = trained_run

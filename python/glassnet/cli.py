@@ -195,6 +195,9 @@ def run_train(args):
         if not os.path.isfile(checkpoint_path):
             raise CommandError(f"--resume: no checkpoint at {checkpoint_path}")
         _trim_history(os.path.join(args.out, "history.csv"), checkpoint_path)
+    from .checkpoint import checkpoint_info
+
+    epochs_done = (checkpoint_info(checkpoint_path)["epoch"] or 0) if args.resume else 0
 
     gn.manual_seed(args.seed)
     model = build(args.model, in_features=in_shape, num_classes=num_classes)
@@ -256,6 +259,8 @@ def run_train(args):
     files = list(summary["files"])
     if report_skipped is None:
         series = series_from_monitor(health, model) if health.history else None
+        if series and epochs_done:
+            series = _continue_series(read_health(args.out), series, epochs_done)
         if series:
             save_health(series, args.out)
             files.append(HEALTH_FILE)
@@ -273,6 +278,15 @@ def run_train(args):
         print(f"report.html skipped: {report_skipped} (training itself finished and its files are written; "
               f"--no-report silences this)", flush=True)
     return 0
+
+
+def _continue_series(before, after, epochs_done):
+    """A resumed run's layer statistics: the first `epochs_done` epochs of the earlier run's
+    (NaN where it has none) followed by this run's."""
+    before = before or {}
+    gap = [float("nan")] * epochs_done
+    return {stat: {layer: (before.get(stat, {}).get(layer, gap) + gap)[:epochs_done] + values
+                   for layer, values in per.items()} for stat, per in after.items()}
 
 
 def _activation_layers(model):
