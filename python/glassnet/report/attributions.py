@@ -104,8 +104,9 @@ def section(data):
              f"({baseline}); red pixels pushed the score up, blue pushed it down, and the contributions add up to "
              "the score's difference from the baseline's.")
     if layer is not None:
-        intro += (f" Grad-CAM: the regions of layer {layer_name}'s feature maps that support the class, "
-                  f"weighted by the gradient, overlaid on the input (red = strong support).")
+        intro += (f" Grad-CAM: where the feature maps of layer {layer_name} ({type(layer).__name__}) hold evidence "
+                  f"for the class (the maps weighted by the class score's gradient), laid over the input: the "
+                  f"stronger the evidence, the redder and more opaque.")
     worst = float(np.max(ig.relative_error))
     notes = [f"Integrated gradients with {IG_STEPS} trapezoid steps: the attributions of each sample add up to its "
              f"score difference from the baseline within {100 * worst:.2g}% (the completeness check)."]
@@ -120,10 +121,13 @@ def _peak(m):
 
 
 def _overlay(image, cam):
-    """The input in grey with the Grad-CAM map over it in the 'jet' colours, half transparent."""
+    """The input in grey with the Grad-CAM map over it: opaque red-yellow where the map is strong,
+    fading to the bare input where it is zero."""
     base = _mpl.as_rgb_input(image)
-    heat = _mpl.colorize(cam, "jet", 0.0, max(float(cam.max()), 1e-12))
-    return 0.5 * base + 0.5 * heat
+    strength = np.clip(cam / max(float(cam.max()), 1e-12), 0, 1)
+    heat = _mpl.colorize(strength, "autumn_r", 0.0, 1.0)   # yellow (weak) to red (strong)
+    alpha = (0.75 * strength)[..., None]
+    return (1 - alpha) * base + alpha * heat
 
 def _magnitude(data, grads):
     """|gradient| of one sample as one (H, W) map (largest over colour channels)."""

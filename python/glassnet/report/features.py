@@ -33,15 +33,16 @@ def output_and_hidden_layers(model):
     return leaves[last][0], hidden
 
 
-def _units_of(model, name, x):
-    """How many units (features or channels) layer `name` has, from one forward pass."""
+def unit_activations(model, name, x):
+    """(N, units): each unit's activation of layer `name` for every input of x, one forward pass in
+    eval mode; a channel's activation is its map's mean, as activation_maximization counts it."""
     from ..autograd import no_grad
 
     module = dict(model.named_modules())[name]
-    shape = {}
+    seen = {}
 
     def hook(mod, args, out):
-        shape["s"] = tuple(out.shape)   # returns None: the output passes through unchanged
+        seen["out"] = out   # returns None: the output passes through unchanged
 
     handle = module.register_forward_hook(hook)
     was_training = model.training
@@ -52,7 +53,8 @@ def _units_of(model, name, x):
     finally:
         handle.remove()
         model.train(was_training)
-    return shape["s"][1]
+    a = seen["out"].detach().cpu().double().numpy()
+    return a.reshape(a.shape[0], a.shape[1], -1).mean(axis=2)
 
 
 def section(data):
@@ -64,19 +66,22 @@ def section(data):
     out_name, hidden_name = output_and_hidden_layers(data.model)
     if out_name is None:
         return None
-    probe = from_numpy(np.ascontiguousarray(data.x[:1]))
+    x = from_numpy(np.ascontiguousarray(data.x))
     device = next((p.device for p in data.model.parameters()), None)
-    if device is not None and probe.device != device:
-        probe = probe.to(device)
+    if device is not None and x.device != device:
+        x = x.to(device)
     rows = [(out_name, list(range(min(MAX_CLASSES, len(data.class_names)))), "class")]
+    on_data = {out_name: unit_activations(data.model, out_name, x)}
     if hidden_name is not None:
-        n = _units_of(data.model, hidden_name, probe)
+        on_data[hidden_name] = unit_activations(data.model, hidden_name, x)
+        n = on_data[hidden_name].shape[1]
         rows.append((hidden_name, list(np.linspace(0, n - 1, min(HIDDEN_UNITS, n)).round().astype(int)), "unit"))
     shape = tuple(data.x.shape[1:])
     # Jitter shifts the image in space; on flat rows (an MLP's input) a shift would wrap pixels
     # from one image row into the next, so it is left off there.
     regularisers = {"jitter": 0} if len(shape) == 1 else None
     tiles, titles, row_titles = [], [], []
+    above = total = 0   # units the picture drives higher than any test input does
     for layer, units, kind in rows:
         tiles.append([])
         titles.append([])
@@ -84,6 +89,8 @@ def section(data):
         for unit in units:
             result = activation_maximization(data.model, layer, int(unit), steps=STEPS, input_shape=shape,
                                              regularisers=regularisers)
+            total += 1
+            above += result.activation > on_data[layer][:, unit].max()
             picture = data.display(np.asarray(result.image, dtype=np.float64).reshape(1, -1))[0]
             lo, hi = np.percentile(picture, [1, 99])
             shown = np.clip((picture - lo) / max(hi - lo, 1e-12), 0, 1)
@@ -98,4 +105,6 @@ def section(data):
               if len(rows) > 1 else ".")
     return Section("features", "Activation maximisation", intro,
                    [Picture(_mpl.to_data_uri(fig), "inputs that maximise chosen units",
-                            "each image shown in input pixel units, stretched to its own 1st-99th percentile range")])
+                            "each image shown in input pixel units, stretched to its own 1st-99th percentile range")],
+                   [f"{above} of these {total} images drive their unit higher than any of the {len(data.x)} test "
+                    f"inputs does ({STEPS} gradient steps each)."])

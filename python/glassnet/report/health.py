@@ -88,12 +88,13 @@ def section(data):
     names = [k for k in KNOWN if k in stats] + sorted(k for k in stats if k not in KNOWN)
     cols = min(3, len(names))
     rows = math.ceil(len(names) / cols)
-    height = 2.4 * rows + 0.7
-    fig = _mpl.figure(3.5 * cols, height, layout=None)
-    fig.subplots_adjust(left=0.07, right=0.98, top=1 - 0.3 / height, bottom=0.85 / height, wspace=0.28,
-                        hspace=0.55)
-    axes = fig.subplots(rows, cols, squeeze=False).ravel()
     layers = sorted({layer for k in names for layer in stats[k]}, key=_layer_order)
+    legend_rows = math.ceil(len(layers) / min(6, len(layers)))
+    height = 2.4 * rows + 0.55 + 0.22 * legend_rows
+    fig = _mpl.figure(3.5 * cols, height, layout=None)
+    fig.subplots_adjust(left=0.07, right=0.98, top=1 - 0.3 / height, bottom=(0.6 + 0.22 * legend_rows) / height,
+                        wspace=0.28, hspace=0.55)
+    axes = fig.subplots(rows, cols, squeeze=False).ravel()
     colors = _colors(len(layers))
     for ax, name in zip(axes, names):
         title, log, _ = KNOWN.get(name, (name.replace("_", " "), False, ""))
@@ -103,6 +104,9 @@ def section(data):
                 ax.plot(np.arange(1, values.size + 1), values, color=color, lw=1.6, label=layer)
         if log and _positive(stats[name]):
             ax.set_yscale("log")
+        if name == "dead_fraction":   # a share: from 0, and a flat zero line stays at the bottom
+            top = np.nanmax([np.nanmax(v) if len(v) else 0 for v in stats[name].values()] + [0.0])
+            ax.set_ylim(0, max(0.05, 1.15 * top))
         ax.set_title(title, fontsize=10)
         ax.set_xlabel("epoch", fontsize=8)
         _mpl.style_axes(ax)
@@ -114,14 +118,17 @@ def section(data):
         for h, lab in zip(*ax.get_legend_handles_labels()):
             seen.setdefault(lab, h)
     fig.legend([seen[k] for k in layers if k in seen], [k for k in layers if k in seen], loc="lower center",
-               ncol=min(6, len(seen)), fontsize=8, frameon=False, title="layer", title_fontsize=8)
+               ncol=min(6, len(seen)), fontsize=8, frameon=False)
     notes = [f"{KNOWN[k][0]}: {KNOWN[k][2]}." for k in names if k in KNOWN]
     dead = stats.get("dead_fraction")
     if dead:
-        last = {layer: v[-1] for layer, v in dead.items() if len(v)}
-        worst = max(last, key=last.get)
-        notes.append(f"After the last epoch the most dead ReLU layer is {worst} ({100 * last[worst]:.1f}% of its "
-                     f"units never fire).")
+        last = {layer: v[-1] for layer, v in dead.items() if len(v) and np.isfinite(v[-1])}
+        worst = max(last, key=last.get) if last else None
+        if worst is not None and last[worst] > 0:
+            notes.append(f"In the last epoch {100 * last[worst]:.1f}% of the units of {worst} never fired "
+                         f"(the most of any ReLU layer).")
+        elif worst is not None:
+            notes.append("In the last epoch every ReLU unit fired for some training sample: none is dead.")
     return Section("health", "Layer statistics over training",
                    "How each layer's weights, outputs and gradients evolved, one value per epoch and a line per "
                    "layer (collected during training by the HealthMonitor callback). Healthy training shows "
@@ -136,8 +143,10 @@ def _positive(per_layer):
 
 
 def _layer_order(name):
-    """Layer names such as "0", "3.conv", "fc" in model order: numeric parts compare as numbers."""
-    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in str(name).split(".")]
+    """Layer labels such as "0 Linear", "3.conv ReLU", "fc" in model order: numeric parts of the
+    module path compare as numbers."""
+    path = str(name).split(" ")[0]
+    return [(0, int(p), "") if p.isdigit() else (1, 0, p) for p in path.split(".")]
 
 
 def _colors(n):

@@ -19,7 +19,7 @@ def section(data):
     confidence = probs[wrong, data.predicted[wrong]]
     order = wrong[np.argsort(-confidence, kind="stable")][:MAX_SHOWN]
     images = data.display(data.x[order])
-    cols = min(8, len(order))
+    cols = -(-len(order) // -(-len(order) // 8))   # at most 8 a row, rows as even as they can be
     names = data.class_names
     tiles, titles = [], []
     for k, i in enumerate(order):

@@ -52,8 +52,8 @@ def _conv_section(name, layer):
     _mpl.bare_axes(ax)
     k = layer.weight.shape
     return Section("filters", "First-layer filters",
-                   f"The {k[0]} filters of the first convolution ({name}: {k[1]} input channel(s), {k[2]}×{k[3]} "
-                   f"kernels), each scaled to the full grey range: bright pixels are large positive weights, dark "
+                   f"The {k[0]} filters of the first convolution (layer {name}: {k[1]} input "
+                   f"channel{'s' if k[1] > 1 else ''}, {k[2]}×{k[3]} kernels), each scaled to the full grey range: bright pixels are large positive weights, dark "
                    f"ones negative. Early filters of a trained network tend to be edge, stroke and blob detectors; "
                    f"filters that still look like noise have learned little.",
                    [Picture(_mpl.to_data_uri(fig), "first-layer convolution filters",
@@ -83,7 +83,7 @@ def _linear_section(data, name, layer):
     cb = fig.colorbar(im, ax=ax, shrink=0.7, ticks=[-1, 0, 1])
     cb.ax.set_yticklabels(["−max", "0", "+max"], fontsize=7)
     return Section("filters", "First-layer weights",
-                   f"Each tile is one hidden unit of the first layer ({name}, {w.shape[0]} units): its {w.shape[1]} "
+                   f"Each tile is one hidden unit of the first layer (layer {name}, {w.shape[0]} units): its {w.shape[1]} "
                    f"input weights laid out as the {h}×{wd} image they multiply. Red pixels raise the unit's "
                    f"activation when inked, blue ones lower it, so each tile is the template the unit matches "
                    f"the (standardised) input against. Units are sorted by weight norm, largest first; each tile "
