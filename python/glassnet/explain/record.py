@@ -36,7 +36,7 @@ class LayerStats:
 
     def __init__(self, bins):
         self.activation = RunningStats(bins)
-        self.gradient = RunningStats(bins)
+        self.gradient = RunningStats(bins, units=False)
 
     def summary(self, bins=None):
         return {"activation": self.activation.summary(bins), "gradient": self.gradient.summary(bins)}
@@ -96,7 +96,7 @@ def _tensors(output):
     return []
 
 
-def _make_hooks(rec, name, gradients, copy, keep, collect, callback, bins, training_only):
+def _make_hooks(rec, name, gradients, copy, keep, collect, callback, bins, training_only, every):
     def keep_grad(key, slot):
         def hook(grad):
             if rec._closed:
@@ -114,10 +114,16 @@ def _make_hooks(rec, name, gradients, copy, keep, collect, callback, bins, train
             return None
         return hook
 
+    calls = [0]
+
     def forward_hook(module, args, output):
         if rec._closed or (training_only and not module.training):
             return None
-        for suffix, t in _tensors(output):
+        calls[0] += 1
+        if (calls[0] - 1) % every:
+            return None
+        pairs = (("", output),) if isinstance(output, Tensor) and output.is_floating_point() else _tensors(output)
+        for suffix, t in pairs:
             key = name + suffix
             a = t.detach()
             if keep:
@@ -139,7 +145,7 @@ def _make_hooks(rec, name, gradients, copy, keep, collect, callback, bins, train
 
 @contextlib.contextmanager
 def record(model, layers=None, *, gradients=True, copy=False, stats=False, stats_only=False, callback=None,
-           bins=30, training_only=False):
+           bins=30, training_only=False, every=1):
     """Record the outputs (and, after a backward pass, output gradients) of
     `layers` of `model` while the block runs; yields a `Recording`.
 
@@ -151,8 +157,11 @@ def record(model, layers=None, *, gradients=True, copy=False, stats=False, stats
     tensor): called with each output ("activation") and gradient
     ("gradient") as it arrives. bins: histogram bins of the statistics.
     training_only: skip forward calls made in eval mode (the validation
-    passes inside fit)."""
+    passes inside fit). every: record only every this many calls of each
+    layer (the 1st, the 1+every-th, ...), to sample a long run cheaply."""
     chosen = resolve_layers(model, layers, "record")
+    if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+        raise ValueError(f"[record] every must be an int >= 1, got {every!r}")
     rec = Recording([n for n, _ in chosen], [m for _, m in chosen])
     keep = not stats_only
     collect = bool(stats or stats_only)
@@ -161,7 +170,7 @@ def record(model, layers=None, *, gradients=True, copy=False, stats=False, stats
             rec.stats[n] = LayerStats(bins)
     try:
         for name, module in chosen:
-            hook = _make_hooks(rec, name, gradients, copy, keep, collect, callback, bins, training_only)
+            hook = _make_hooks(rec, name, gradients, copy, keep, collect, callback, bins, training_only, every)
             rec._handles.append(module.register_forward_hook(hook))
         yield rec
     finally:

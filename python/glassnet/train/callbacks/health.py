@@ -52,13 +52,18 @@ class HealthMonitor(Callback):
     layers: names or modules to watch (default: leaf modules with parameters
     and activation layers). activations / gradients / weights / update_ratio:
     which parts to collect. update_every: measure ‖Δw‖/‖w‖ every this many
-    steps (it keeps a copy of the weights). bins: histogram bins."""
+    steps (it keeps a copy of the weights). every: gather the layer
+    statistics on every this many training batches only (a sample that
+    costs proportionally less). bins: histogram bins."""
 
     def __init__(self, layers=None, *, activations=True, gradients=True, weights=True, update_ratio=True,
-                 update_every=1, bins=30):
+                 update_every=1, every=1, bins=30):
         super().__init__()
         if isinstance(update_every, bool) or not isinstance(update_every, int) or update_every < 1:
             raise ValueError(f"[HealthMonitor] update_every must be an int >= 1, got {update_every!r}")
+        if isinstance(every, bool) or not isinstance(every, int) or every < 1:
+            raise ValueError(f"[HealthMonitor] every must be an int >= 1, got {every!r}")
+        self.every = every
         self.layers = layers
         self.activations = activations
         self.gradients = gradients
@@ -82,7 +87,7 @@ class HealthMonitor(Callback):
         self._params = [(n, p) for n, p in model.named_parameters() if p.numel() > 0]
         self.history = {"epochs": [], "layers": {}, "weights": {}, "weight_grads": {}, "update_ratio": {},
                         "update_ratio_mean": {}, "steps": []}
-        self._grad_stats = {n: RunningStats(self.bins) for n, _ in self._params}
+        self._grad_stats = {n: RunningStats(self.bins, units=False) for n, _ in self._params}
         self._step = 0
         if self.update_ratio:
             with no_grad():
@@ -95,7 +100,7 @@ class HealthMonitor(Callback):
             layers = self.layers if self.layers is not None else default_layers(self.model)
             if layers:
                 self._ctx = record(self.model, layers, gradients=self.gradients, stats_only=True, bins=self.bins,
-                                   training_only=True)
+                                   training_only=True, every=self.every)
                 self._rec = self._ctx.__enter__()
         for s in self._grad_stats.values():
             s.reset()
