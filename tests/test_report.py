@@ -262,6 +262,14 @@ def test_train_writes_the_report(trained_run):
     assert config["model"] == "mlp" and config["in_features"] == 64 and len(config["input_mean"]) == 64
 
 
+def test_explain_is_a_subcommand():
+    assert "explain" in cli.SUBCOMMANDS
+    args = cli.build_parser().parse_args(["explain", "run", "--dataset", "digits", "--out", "o"])
+    assert args.checkpoint == "run" and args.dataset == "digits" and args.out == "o"
+    args = cli.build_parser().parse_args(["train", "--no-report"])
+    assert args.no_report
+
+
 def test_no_report_flag(tmp_path, capsys):
     assert cli.main(["train", "--epochs", "1", "--out", str(tmp_path), "--no-progress", "--no-report"]) == 0
     assert not (tmp_path / "report.html").exists() and not (tmp_path / "health.json").exists()

@@ -23,7 +23,8 @@ KNOWN = {
     "gradient_rms": ("Weight gradient (RMS)", True, "the root mean square of the loss gradient's entries for the "
                      "layer's weight over the epoch's steps; layers whose gradients are orders of magnitude below "
                      "the others learn slowly (vanishing gradients)"),
-    "dead_fraction": ("Dead ReLU fraction", False, "the share of ReLU units that output zero for every sample: "
+    "dead_fraction": ("Dead ReLU fraction", False, "the share of ReLU units (features, or channels of a "
+                      "convolution) that output zero for every training sample the monitor saw in the epoch: "
                       "they pass no gradient and have stopped learning"),
     "update_ratio": ("Update / weight ratio", True, "how far one optimiser step moves the weights relative to "
                      "their size (‖Δw‖ / ‖w‖); around 1e-3 is the usual healthy range, far above means unstable "
