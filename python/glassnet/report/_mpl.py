@@ -100,15 +100,22 @@ def grid_figure(tiles, *, col_titles=None, row_titles=None, cell_titles=None, ce
     gap = max(1, int(round(0.1 / u)))
     cell_top = title_lines * line + (gap if cell_titles else 0) if cell_titles else 0
     top = line + gap if col_titles else 0
-    longest = max((len(s) for s in row_titles), default=0) if row_titles else 0
-    left = int(np.ceil((longest * fontsize * 0.62 / 72 + 0.1) / u)) if row_titles else 0
-    cell_w, cell_h = w + gap, cell_top + h + gap
+    def text_units(texts, size):   # a generous width estimate of the longest text line, in canvas pixels
+        chars = max((len(line) for t in texts for line in str(t).split("\n")), default=0)
+        return int(np.ceil(chars * size * 0.68 / 72 / u))
+
+    left = text_units(row_titles, fontsize + 1) + 2 * gap if row_titles else 0
+    # Columns widen (tiles centred) when their titles are longer than a tile.
+    label_w = max(text_units(col_titles or [], fontsize + 1), text_units([t for row in (cell_titles or [])
+                                                                          for t in row if t], fontsize))
+    cell_w, cell_h = max(w, label_w) + gap, cell_top + h + gap
+    inset = (cell_w - gap - w) // 2
     width, height = left + cols * cell_w - gap, top + rows * cell_h - gap
     canvas = np.ones((height, width, 3))
     for r, row in enumerate(tiles):
         for c, tile in enumerate(row):
             if tile is not None:
-                y, x = top + r * cell_h + cell_top, left + c * cell_w
+                y, x = top + r * cell_h + cell_top, left + c * cell_w + inset
                 canvas[y:y + h, x:x + w] = tile[..., :3]
     Figure = require_matplotlib()
     fig = Figure(figsize=(width * u, height * u), dpi=100)
@@ -118,15 +125,16 @@ def grid_figure(tiles, *, col_titles=None, row_titles=None, cell_titles=None, ce
     ax.set_xlim(0, width)
     ax.set_ylim(height, 0)
     for c, title in enumerate(col_titles or []):
-        ax.text(left + c * cell_w + w / 2, top - gap, title, ha="center", va="bottom", fontsize=fontsize + 1)
+        ax.text(left + c * cell_w + inset + w / 2, top - gap, title, ha="center", va="bottom",
+                fontsize=fontsize + 1)
     for r, title in enumerate(row_titles or []):
-        ax.text(left - gap, top + r * cell_h + cell_top + h / 2, title, ha="right", va="center",
+        ax.text(left - gap + inset, top + r * cell_h + cell_top + h / 2, title, ha="right", va="center",
                 fontsize=fontsize + 1)
     for r, row in enumerate(cell_titles or []):
         for c, title in enumerate(row):
             if title:
                 color = cell_color if isinstance(cell_color, str) else cell_color[r][c]
-                ax.text(left + c * cell_w + w / 2, top + r * cell_h + cell_top - gap / 2, title, ha="center",
+                ax.text(left + c * cell_w + inset + w / 2, top + r * cell_h + cell_top - gap / 2, title, ha="center",
                         va="bottom", fontsize=fontsize, color=color, linespacing=1.05)
     return fig
 

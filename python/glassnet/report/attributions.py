@@ -95,7 +95,7 @@ def section(data):
              [_mpl.colorize(m, "RdBu_r", -_peak(m), _peak(m)) for m in ig_maps]]
     if layer is not None:
         tiles.append([_overlay(images[c], cams[c]) for c in range(len(samples))])
-    fig = _mpl.grid_figure(tiles, col_titles=[f"class {data.class_names[t]}" for t in targets], row_titles=kinds)
+    fig = _mpl.grid_figure(tiles, col_titles=[_class_title(data.class_names[t]) for t in targets], row_titles=kinds)
     baseline = ("the all-zero input, which after the run's standardisation is the average training image"
                 if data.input_mean is not None else "the all-zero (blank) input")
     intro = ("Why the network chose its answer for a few correctly classified test inputs (one per class). "
@@ -114,6 +114,11 @@ def section(data):
                    [Picture(_mpl.to_data_uri(fig), "test inputs above their " + ", ".join(k for k in kinds[1:]) + " maps")],
                    notes)
 
+
+
+def _class_title(name):
+    """"class 3" for a bare number, the name itself for "Sneaker"."""
+    return f"class {name}" if len(str(name)) <= 3 else str(name)
 
 
 def _peak(m):
