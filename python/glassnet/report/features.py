@@ -10,6 +10,7 @@ units of the last hidden layer.
 import numpy as np
 
 from . import _mpl
+from .health import ACTIVATION_TYPES
 from .page import Picture, Section
 
 HIDDEN_UNITS = 5
@@ -27,34 +28,36 @@ def output_and_hidden_layers(model):
         return None, None
     hidden = None
     for n, m in reversed(leaves[:last]):
-        if type(m).__module__.endswith("activation"):
+        if type(m).__name__ in ACTIVATION_TYPES:
             hidden = n
             break
     return leaves[last][0], hidden
 
 
-def unit_activations(model, name, x):
-    """(N, units): each unit's activation of layer `name` for every input of x, one forward pass in
-    eval mode; a channel's activation is its map's mean, as activation_maximization counts it."""
+def unit_activations(model, name, x, batch_size=512):
+    """(N, units): each unit's activation of layer `name` for every input of x (forward passes in
+    eval mode, `batch_size` inputs at a time); a channel's activation is its map's mean, as
+    activation_maximization counts it."""
     from ..autograd import no_grad
 
     module = dict(model.named_modules())[name]
-    seen = {}
+    parts = []
 
     def hook(mod, args, out):
-        seen["out"] = out   # returns None: the output passes through unchanged
+        a = out.detach().cpu().double().numpy()
+        parts.append(a.reshape(a.shape[0], a.shape[1], -1).mean(axis=2))   # returns None: output unchanged
 
     handle = module.register_forward_hook(hook)
     was_training = model.training
     model.eval()
     try:
         with no_grad():
-            model(x)
+            for start in range(0, x.shape[0], batch_size):
+                model(x[start:start + batch_size])
     finally:
         handle.remove()
         model.train(was_training)
-    a = seen["out"].detach().cpu().double().numpy()
-    return a.reshape(a.shape[0], a.shape[1], -1).mean(axis=2)
+    return np.concatenate(parts)
 
 
 def section(data):
