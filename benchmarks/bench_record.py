@@ -5,7 +5,10 @@ with and without statistics collection, timed in alternating rounds (medians
 of wall time and of the process's CPU time; on a shared machine the CPU time
 is the steadier of the two, and with one thread it is the work done).
 
-    python benchmarks/bench_record.py [--threads 1] [--repeats 9] [--batch 64]
+    python benchmarks/bench_record.py [--threads 1] [--repeats 9] [--batch 64] [--size 8]
+
+--size 28 resizes the digits (bilinear) to 28x28, MNIST's size: 12 times the
+convolution work per sample, for a network whose convolutions dominate.
 
 This network is a hard case for the monitor: its layers are small (8x8 and
 4x4 maps), so BatchNorm, ReLU and pooling cost about as much as the
@@ -45,11 +48,14 @@ def main(argv=None):
     parser.add_argument("--threads", type=int, default=1)
     parser.add_argument("--repeats", type=int, default=9)
     parser.add_argument("--batch", type=int, default=64)
+    parser.add_argument("--size", type=int, default=8)
     args = parser.parse_args(argv)
     gn.set_num_threads(args.threads)
     gn.manual_seed(0)
     x, y = gn.data.datasets.load_digits("train", flatten=False)[:]
-    model = small_cnn(10, 1, 8)
+    if args.size != 8:
+        x = gn.from_numpy(gx.resize_bilinear(x.numpy(), (args.size, args.size)).astype("float32"))
+    model = small_cnn(10, 1, args.size)
     opt = gn.optim.Adam(model.parameters(), lr=1e-3)
 
     def epoch(callbacks=()):
@@ -81,7 +87,7 @@ def main(argv=None):
             fn()
             wall[name].append(time.perf_counter() - w0)
             cpu[name].append(time.process_time() - c0)
-    print(f"{args.threads} thread(s); small_cnn on {x.shape[0]} 8x8 digits, batch {args.batch}; "
+    print(f"{args.threads} thread(s); small_cnn on {x.shape[0]} {args.size}x{args.size} digits, batch {args.batch}; "
           f"load average {os.getloadavg()[0]:.2f}; medians of {args.repeats} alternating rounds")
     print(f"  record stats: {layers} leaf layers; HealthMonitor: {watched} layers and "
           f"{sum(1 for _ in model.parameters())} parameters")
