@@ -29,7 +29,7 @@ print(f"{len(text)} characters, vocabulary of {len(chars)}")
 
 
 class CharLSTM(nn.Module):
-    def __init__(self, vocab, embed=32, hidden=256, layers=2):
+    def __init__(self, vocab, embed=32, hidden=128, layers=2):
         super().__init__()
         self.embed = nn.Embedding(vocab, embed)
         self.lstm = nn.LSTM(embed, hidden, num_layers=layers, batch_first=True, dropout=0.1)

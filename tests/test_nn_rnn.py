@@ -385,3 +385,16 @@ def test_bad_input_never_crashes_the_interpreter():
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert r.returncode == 0, r.stderr
     assert "ValueError" in r.stdout and "(3, 0, 10)" in r.stdout
+
+
+@pytest.mark.parametrize("mode", MODES)
+def test_frozen_weights_still_give_input_gradients(mode, rng):
+    tm, gm = make_pair(mode, np.float64, 3, 4, num_layers=2, bidirectional=True)
+    tm.requires_grad_(False)
+    gm.requires_grad_(False)
+    x = rng.standard_normal((5, 2, 3))
+    gx, tx = gn.tensor(x, requires_grad=True), torch.tensor(x, requires_grad=True)
+    (gm(gx)[0] ** 2).sum().backward()
+    (tm(tx)[0] ** 2).sum().backward()
+    close(gx.grad, tx.grad, np.float64, "input gradient")
+    assert all(p.grad is None for p in gm.parameters())

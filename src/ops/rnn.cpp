@@ -188,6 +188,13 @@ void forward_direction(RnnMode mode, const Dims& d, int64_t dir, const Tensor& x
   copy_or_zero<T>(h0, dir * BH, S + first * BH, BH);
   if (C) copy_or_zero<T>(c0, dir * BH, C + first * BH, BH);
 
+  // W_hhᵀ (H, G) row-major, made once: each step's GEMM then reads it in
+  // place instead of transposing W_hh panel by panel on every step.
+  std::vector<T> w_hh_t(static_cast<size_t>(H * G));
+  for (int64_t j = 0; j < G; ++j)
+    for (int64_t k = 0; k < H; ++k) w_hh_t[k * G + j] = W_hh[j * H + k];
+  const T* Wt = w_hh_t.data();
+
   std::vector<T> gh(mode == RnnMode::Gru ? static_cast<size_t>(B * G) : 0);
   gemm::Epilogue<T> ep_hh;
   ep_hh.bias = w.b_hh.defined() ? w.b_hh.data<T>() : nullptr;
@@ -205,7 +212,7 @@ void forward_direction(RnnMode mode, const Dims& d, int64_t dir, const Tensor& x
     const bool skip = zero_start && s == 0;
     switch (mode) {
       case RnnMode::Lstm:
-        if (!skip) gemm::gemm<T>(B, G, H, T(1), hp, H, 1, W_hh, 1, H, T(1), g_t, G, 1);
+        if (!skip) gemm::gemm<T>(B, G, H, T(1), hp, H, 1, Wt, G, 1, T(1), g_t, G, 1);
         lstm_cell_forward<T>(B, H, g_t, hp, C + prev * BH, S + next * BH, C + next * BH, E + t * BH, out_t, out_rs,
                              len, t);
         break;
@@ -214,12 +221,12 @@ void forward_direction(RnnMode mode, const Dims& d, int64_t dir, const Tensor& x
           for (int64_t b = 0; b < B; ++b)
             for (int64_t j = 0; j < G; ++j) gh[b * G + j] = ep_hh.bias ? ep_hh.bias[j] : T(0);
         } else {
-          gemm::gemm<T>(B, G, H, T(1), hp, H, 1, W_hh, 1, H, T(0), gh.data(), G, 1, ep_hh);
+          gemm::gemm<T>(B, G, H, T(1), hp, H, 1, Wt, G, 1, T(0), gh.data(), G, 1, ep_hh);
         }
         gru_cell_forward<T>(B, H, g_t, gh.data(), hp, S + next * BH, E + t * BH, out_t, out_rs, len, t);
         break;
       default:
-        if (!skip) gemm::gemm<T>(B, G, H, T(1), hp, H, 1, W_hh, 1, H, T(1), g_t, G, 1);
+        if (!skip) gemm::gemm<T>(B, G, H, T(1), hp, H, 1, Wt, G, 1, T(1), g_t, G, 1);
         rnn_cell_forward<T>(B, H, mode == RnnMode::Relu, g_t, hp, S + next * BH, out_t, out_rs, len, t);
         break;
     }

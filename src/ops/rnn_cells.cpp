@@ -49,9 +49,11 @@ void tanh_n(const T* x, T* y, int64_t n) {
 
 bool active(const int64_t* lengths, int64_t b, int64_t t) { return lengths == nullptr || t < lengths[b]; }
 
-// Rows per parallel_for chunk: about 8K gate values, so a small batch runs
-// on the calling thread (waking a worker costs more than the work).
-int64_t row_grain(int64_t width) { return std::max<int64_t>(1, 8192 / std::max<int64_t>(width, 1)); }
+// Rows per parallel_for chunk: about 32K gate values (tens of microseconds
+// of work), so the usual batch × hidden sizes run on the calling thread:
+// a step is too short to pay for waking a worker, let alone one that the OS
+// has descheduled.
+int64_t row_grain(int64_t width) { return std::max<int64_t>(1, 32768 / std::max<int64_t>(width, 1)); }
 
 // A row of a state that does not change at an inactive step.
 template <class T>
