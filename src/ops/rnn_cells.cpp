@@ -260,30 +260,30 @@ void rnn_cell_backward(int64_t B, int64_t H, bool relu, const T* h, const T* dy,
   });
 }
 
-template void lstm_cell_forward<float>(int64_t, int64_t, float*, const float*, const float*, float*, float*, float*, float*,
-                                         int64_t, const int64_t*, int64_t);
-template void lstm_cell_backward<float>(int64_t, int64_t, const float*, const float*, const float*, const float*, int64_t, float*,
-                                          float*, float*, const int64_t*, int64_t);
-template void gru_cell_forward<float>(int64_t, int64_t, float*, const float*, const float*, float*, float*, float*, int64_t,
-                                        const int64_t*, int64_t);
-template void gru_cell_backward<float>(int64_t, int64_t, const float*, const float*, const float*, const float*, int64_t, float*,
-                                         float*, float*, const int64_t*, int64_t);
+template void lstm_cell_forward<float>(int64_t, int64_t, float*, const float*, const float*, float*, float*, float*,
+                                       float*, int64_t, const int64_t*, int64_t);
+template void lstm_cell_backward<float>(int64_t, int64_t, const float*, const float*, const float*, const float*,
+                                        int64_t, float*, float*, float*, const int64_t*, int64_t);
+template void gru_cell_forward<float>(int64_t, int64_t, float*, const float*, const float*, float*, float*, float*,
+                                      int64_t, const int64_t*, int64_t);
+template void gru_cell_backward<float>(int64_t, int64_t, const float*, const float*, const float*, const float*,
+                                       int64_t, float*, float*, float*, const int64_t*, int64_t);
 template void rnn_cell_forward<float>(int64_t, int64_t, bool, const float*, const float*, float*, float*, int64_t,
-                                        const int64_t*, int64_t);
+                                      const int64_t*, int64_t);
 template void rnn_cell_backward<float>(int64_t, int64_t, bool, const float*, const float*, int64_t, float*, float*,
-                                         const int64_t*, int64_t);
+                                       const int64_t*, int64_t);
 
-template void lstm_cell_forward<double>(int64_t, int64_t, double*, const double*, const double*, double*, double*, double*, double*,
-                                         int64_t, const int64_t*, int64_t);
-template void lstm_cell_backward<double>(int64_t, int64_t, const double*, const double*, const double*, const double*, int64_t, double*,
-                                          double*, double*, const int64_t*, int64_t);
-template void gru_cell_forward<double>(int64_t, int64_t, double*, const double*, const double*, double*, double*, double*, int64_t,
-                                        const int64_t*, int64_t);
-template void gru_cell_backward<double>(int64_t, int64_t, const double*, const double*, const double*, const double*, int64_t, double*,
-                                         double*, double*, const int64_t*, int64_t);
-template void rnn_cell_forward<double>(int64_t, int64_t, bool, const double*, const double*, double*, double*, int64_t,
-                                        const int64_t*, int64_t);
-template void rnn_cell_backward<double>(int64_t, int64_t, bool, const double*, const double*, int64_t, double*, double*,
-                                         const int64_t*, int64_t);
+template void lstm_cell_forward<double>(int64_t, int64_t, double*, const double*, const double*, double*, double*,
+                                        double*, double*, int64_t, const int64_t*, int64_t);
+template void lstm_cell_backward<double>(int64_t, int64_t, const double*, const double*, const double*, const double*,
+                                         int64_t, double*, double*, double*, const int64_t*, int64_t);
+template void gru_cell_forward<double>(int64_t, int64_t, double*, const double*, const double*, double*, double*,
+                                       double*, int64_t, const int64_t*, int64_t);
+template void gru_cell_backward<double>(int64_t, int64_t, const double*, const double*, const double*, const double*,
+                                        int64_t, double*, double*, double*, const int64_t*, int64_t);
+template void rnn_cell_forward<double>(int64_t, int64_t, bool, const double*, const double*, double*, double*,
+                                       int64_t, const int64_t*, int64_t);
+template void rnn_cell_backward<double>(int64_t, int64_t, bool, const double*, const double*, int64_t, double*,
+                                        double*, const int64_t*, int64_t);
 
 }  // namespace glassnet
