@@ -9,22 +9,25 @@ namespace glassnet::bindings {
 namespace {
 
 using MaybeTensor = std::optional<Tensor>;
-// One direction's (weight_ih, weight_hh, bias_ih, bias_hh); biases may be None.
-using WeightTuple = std::tuple<Tensor, Tensor, MaybeTensor, MaybeTensor>;
+// One direction's (weight_ih, weight_hh, bias_ih, bias_hh, weight_hr); the
+// biases and the LSTM projection weight_hr may be None.
+using WeightTuple = std::tuple<Tensor, Tensor, MaybeTensor, MaybeTensor, MaybeTensor>;
+using GradTuple = std::tuple<MaybeTensor, MaybeTensor, MaybeTensor, MaybeTensor, MaybeTensor>;
 
 Tensor or_undefined(const MaybeTensor& t) { return t ? *t : Tensor(); }
 MaybeTensor maybe(const Tensor& t) { return t.defined() ? MaybeTensor(t) : std::nullopt; }
 
 std::vector<RnnWeights> to_weights(const std::vector<WeightTuple>& ws) {
   std::vector<RnnWeights> out;
-  for (const auto& [w_ih, w_hh, b_ih, b_hh] : ws) out.push_back({w_ih, w_hh, or_undefined(b_ih), or_undefined(b_hh)});
+  for (const auto& [w_ih, w_hh, b_ih, b_hh, w_hr] : ws)
+    out.push_back({w_ih, w_hh, or_undefined(b_ih), or_undefined(b_hh), or_undefined(w_hr)});
   return out;
 }
 
-std::vector<std::tuple<MaybeTensor, MaybeTensor, MaybeTensor, MaybeTensor>> from_weights(
-    const std::vector<RnnWeights>& ws) {
-  std::vector<std::tuple<MaybeTensor, MaybeTensor, MaybeTensor, MaybeTensor>> out;
-  for (const RnnWeights& w : ws) out.emplace_back(maybe(w.w_ih), maybe(w.w_hh), maybe(w.b_ih), maybe(w.b_hh));
+std::vector<GradTuple> from_weights(const std::vector<RnnWeights>& ws) {
+  std::vector<GradTuple> out;
+  for (const RnnWeights& w : ws)
+    out.emplace_back(maybe(w.w_ih), maybe(w.w_hh), maybe(w.b_ih), maybe(w.b_hh), maybe(w.w_hr));
   return out;
 }
 

@@ -45,13 +45,14 @@ def flat_states(mode, h):
 
 
 def run_parity(mode, dtype, rng, *, T=5, B=3, I=4, H=6, num_layers=1, bidirectional=False, batch_first=False,
-               bias=True, with_h0=False, x_view=None, lengths=None, train=False, dropout=0.0):
+               bias=True, with_h0=False, x_view=None, lengths=None, train=False, dropout=0.0, proj_size=0):
     """Forward and backward of the same layer and data in torch and glassnet;
     every output and gradient compared. Returns the glassnet layer."""
     with warnings.catch_warnings():
         warnings.simplefilter("ignore")  # torch's dropout-with-one-layer warning
+        extra = dict(proj_size=proj_size) if proj_size else {}
         tm, gm = make_pair(mode, dtype, I, H, num_layers=num_layers, bidirectional=bidirectional,
-                           batch_first=batch_first, bias=bias, dropout=dropout)
+                           batch_first=batch_first, bias=bias, dropout=dropout, **extra)
     tm.train(train)
     gm.train(train)
     D = 2 if bidirectional else 1
@@ -62,7 +63,8 @@ def run_parity(mode, dtype, rng, *, T=5, B=3, I=4, H=6, num_layers=1, bidirectio
     states = []
     if with_h0:
         n_states = 2 if mode == "LSTM" else 1
-        states = [rng.standard_normal((num_layers * D, B, H)).astype(dtype) for _ in range(n_states)]
+        sizes = [proj_size or H, H]
+        states = [rng.standard_normal((num_layers * D, B, sizes[k])).astype(dtype) for k in range(n_states)]
     gs = [gn.tensor(s, requires_grad=True) for s in states]
     ts = [torch.tensor(s, requires_grad=True) for s in states]
     ghx = (tuple(gs) if mode == "LSTM" else gs[0]) if states else None
@@ -356,8 +358,10 @@ def test_bad_cell_input_and_constructor_arguments():
         nn.RNN(3, 4, nonlinearity="sigmoid")
     with pytest.raises(ValueError, match="dropout should be a number"):
         nn.GRU(3, 4, num_layers=2, dropout=1.5)
-    with pytest.raises(ValueError, match="proj_size"):
-        nn.LSTM(3, 4, proj_size=2)
+    with pytest.raises(ValueError, match="proj_size has to be smaller than hidden_size"):
+        nn.LSTM(3, 4, proj_size=4)
+    with pytest.raises(ValueError, match="only supported for LSTM"):
+        nn.RNNBase("GRU", 3, 4, proj_size=2)
 
 
 def test_core_checks_name_the_shapes():
@@ -365,13 +369,18 @@ def test_core_checks_name_the_shapes():
     from glassnet import _C
 
     x = gn.zeros(3, 2, 4)
-    w = (gn.zeros(20, 4)._impl, gn.zeros(20, 5)._impl, None, None)
+    w = (gn.zeros(20, 4)._impl, gn.zeros(20, 5)._impl, None, None, None)
     with pytest.raises(ValueError, match=r"\[lstm\] input of shape \(3, 2, 4\) has input_size 4, but weight_ih"):
         _C.rnn_layer_forward(_C.RnnMode.LSTM, x._impl, None, None, [(gn.zeros(20, 3)._impl,) + w[1:]], None)
     with pytest.raises(ValueError, match=r"\[gru\] expected weight_hh of shape \(3·hidden_size"):
         _C.rnn_layer_forward(_C.RnnMode.GRU, x._impl, None, None, [w], None)
     with pytest.raises(ValueError, match=r"expected h0 of shape \(1, 2, 5\)"):
         _C.rnn_layer_forward(_C.RnnMode.LSTM, x._impl, gn.zeros(1, 3, 5)._impl, None, [w], None)
+    with pytest.raises(ValueError, match=r"expected weight_hr of shape \(3, 5\)"):
+        w_p = (gn.zeros(20, 4)._impl, gn.zeros(20, 3)._impl, None, None, gn.zeros(3, 4)._impl)
+        _C.rnn_layer_forward(_C.RnnMode.LSTM, x._impl, None, None, [w_p], None)
+    with pytest.raises(ValueError, match=r"only an LSTM has a projection"):
+        _C.rnn_layer_forward(_C.RnnMode.GRU, x._impl, None, None, [w[:4] + (gn.zeros(3, 5)._impl,)], None)
     with pytest.raises(TypeError, match="float32 or float64"):
         _C.rnn_layer_forward(_C.RnnMode.LSTM, gn.zeros(3, 2, 4, dtype=gn.int64)._impl, None, None, [w], None)
 
@@ -398,3 +407,13 @@ def test_frozen_weights_still_give_input_gradients(mode, rng):
     (tm(tx)[0] ** 2).sum().backward()
     close(gx.grad, tx.grad, np.float64, "input gradient")
     assert all(p.grad is None for p in gm.parameters())
+
+
+@pytest.mark.filterwarnings("ignore:LSTM with projections is not supported with oneDNN")
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("config", [dict(), dict(num_layers=2, bidirectional=True, with_h0=True),
+                                    dict(num_layers=2, batch_first=True, bias=False, with_h0=True),
+                                    dict(bidirectional=True, with_h0=True, lengths=[2, 5, 4])])
+def test_lstm_projection_matches_torch(config, dtype, rng):
+    gm = run_parity("LSTM", dtype, rng, proj_size=3, **config)
+    assert tuple(gm.weight_hr_l0.shape) == (3, 6) and "proj_size=3" in repr(gm)

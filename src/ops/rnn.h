@@ -38,9 +38,11 @@ enum class RnnMode : uint8_t { Tanh, Relu, Lstm, Gru };
 int rnn_gate_count(RnnMode mode);
 
 // The parameters of one direction of one layer, torch's shapes:
-//   w_ih (NG·H, I), w_hh (NG·H, H), b_ih and b_hh (NG·H) or both undefined.
+//   w_ih (NG·H, I), w_hh (NG·H, P), b_ih and b_hh (NG·H) or both undefined,
+//   w_hr (P, H): an LSTM's projection (torch's proj_size = P), or undefined
+//   (then P = H). h has P units, the LSTM cell c has H.
 struct RnnWeights {
-  Tensor w_ih, w_hh, b_ih, b_hh;
+  Tensor w_ih, w_hh, b_ih, b_hh, w_hr;
 };
 
 // What the backward needs, per direction (see rnn.cpp for each buffer).
@@ -48,22 +50,24 @@ struct RnnSaved {
   Tensor x;                   // (T, B, I) contiguous
   Tensor lengths;             // (B,) int64, or undefined
   std::vector<Tensor> gates;  // per direction: (T, B, NG·H) activations (LSTM, GRU)
-  std::vector<Tensor> states; // per direction: (T+1, B, H) hidden states in time order
+  std::vector<Tensor> states; // per direction: (T+1, B, P) hidden states in time order
   std::vector<Tensor> cells;  // LSTM: (T+1, B, H) cell states
   std::vector<Tensor> extra;  // LSTM: (T, B, H) tanh(c);  GRU: (T, B, H) W_hn h + b_hn
+  std::vector<Tensor> proj;   // LSTM with w_hr: (T, B, H) o·tanh(c), the projection's input
 };
 
 struct RnnForwardResult {
-  Tensor output;  // (T, B, D·H): direction d in columns [d·H, (d+1)·H)
-  Tensor h_n;     // (D, B, H)
+  Tensor output;  // (T, B, D·P): direction d in columns [d·P, (d+1)·P)
+  Tensor h_n;     // (D, B, P)
   Tensor c_n;     // (D, B, H), LSTM only
   RnnSaved saved;
 };
 
 // One layer over a time-major sequence, D = weights.size() directions (1 or
 // 2; the second runs in reverse time).
-//   x (T, B, I) any strides, T ≥ 1; h0, c0 (D, B, H) or undefined (zeros;
-//   c0 only for LSTM); lengths (B,) int64 in [0, T] or undefined.
+//   x (T, B, I) any strides, T ≥ 1; h0 (D, B, P) and c0 (D, B, H) or
+//   undefined (zeros; c0 only for LSTM); lengths (B,) int64 in [0, T] or
+//   undefined.
 // Shapes, dtypes (float32/float64, all equal) and lengths are checked here
 // with a ValueError/TypeError naming what is wrong.
 RnnForwardResult rnn_layer_forward(RnnMode mode, const Tensor& x, const Tensor& h0, const Tensor& c0,
@@ -71,12 +75,12 @@ RnnForwardResult rnn_layer_forward(RnnMode mode, const Tensor& x, const Tensor& 
 
 struct RnnBackwardResult {
   Tensor grad_x;                      // (T, B, I) when asked for
-  Tensor grad_h0, grad_c0;            // (D, B, H) when asked for
+  Tensor grad_h0, grad_c0;            // (D, B, P) and (D, B, H) when asked for
   std::vector<RnnWeights> grad_weights;  // per direction, biases when the layer has them
 };
 
-// grad_output (T, B, D·H), grad_h_n and grad_c_n (D, B, H), any of them
-// undefined for zero.
+// grad_output (T, B, D·P), grad_h_n (D, B, P) and grad_c_n (D, B, H), any of
+// them undefined for zero.
 RnnBackwardResult rnn_layer_backward(RnnMode mode, const RnnSaved& saved, const std::vector<RnnWeights>& weights,
                                      const Tensor& grad_output, const Tensor& grad_h_n, const Tensor& grad_c_n,
                                      bool need_x, bool need_h0, bool need_c0, bool need_weights);

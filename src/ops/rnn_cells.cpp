@@ -77,11 +77,14 @@ void lstm_cell_forward(int64_t B, int64_t H, T* gates, const T* h_prev, const T*
       const T* cp = c_prev + b * H;
       T* cn = c_new + b * H;
       T* hn = h_new + b * H;
-      T* o_row = out + b * out_rs;
+      T* o_row = out ? out + b * out_rs : nullptr;
       if (!active(lengths, b, t)) {
-        copy_row(h_prev + b * H, hn, H);
+        if (h_prev)
+          copy_row(h_prev + b * H, hn, H);
+        else
+          zero_row(hn, H);
         copy_row(cp, cn, H);
-        zero_row(o_row, H);
+        if (out) zero_row(o_row, H);
         continue;
       }
       T* g = gates + b * 4 * H;
@@ -96,11 +99,8 @@ void lstm_cell_forward(int64_t B, int64_t H, T* gates, const T* h_prev, const T*
         tc[j] = c;
       }
       tanh_n(tc, tc, H);
-      for (int64_t j = 0; j < H; ++j) {
-        const T h = go[j] * tc[j];
-        hn[j] = h;
-        o_row[j] = h;
-      }
+      for (int64_t j = 0; j < H; ++j) hn[j] = go[j] * tc[j];
+      if (o_row) copy_row(hn, o_row, H);
     }
   });
 }

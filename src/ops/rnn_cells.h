@@ -23,6 +23,8 @@ namespace glassnet {
 
 // gates (B, 4H): pre-activations in, [i, f, g, o] activations out.
 // c_new = f·c_prev + i·g, tanh_c = tanh(c_new), h_new = o·tanh_c.
+// With a projection after the cell, h_prev and out are null: h_new then
+// receives o·tanh_c (0 on inactive rows) and the caller projects it.
 template <class T>
 void lstm_cell_forward(int64_t B, int64_t H, T* gates, const T* h_prev, const T* c_prev, T* h_new, T* c_new,
                        T* tanh_c, T* out, int64_t out_rs, const int64_t* lengths, int64_t t);

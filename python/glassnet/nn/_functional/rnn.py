@@ -18,7 +18,7 @@ _MODES = {"RNN_TANH": _C.RnnMode.RNN_TANH, "RNN_RELU": _C.RnnMode.RNN_RELU, "LST
           "GRU": _C.RnnMode.GRU}
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
-# Arguments of RNNLayer.apply before the weights: mode, per_dir, lengths, x, h0, c0.
+# Arguments of RNNLayer.apply before the weights: mode, layout, lengths, x, h0, c0.
 _X, _H0, _C0, _W = 3, 4, 5, 6
 
 
@@ -26,18 +26,30 @@ def _impl(t):
     return None if t is None else t._impl
 
 
+def _by_direction(weights, bias, proj):
+    """torch's flat per-direction order (w_ih, w_hh[, b_ih, b_hh][, w_hr]) →
+    one (w_ih, w_hh, b_ih, b_hh, w_hr) tuple per direction, None for absent."""
+    per_dir = 2 + 2 * bias + proj
+    out = []
+    for i in range(0, len(weights), per_dir):
+        w = list(weights[i:i + per_dir])
+        biases = w[2:4] if bias else [None, None]
+        out.append((w[0], w[1], *biases, w[-1] if proj else None))
+    return out
+
+
 class RNNLayer(Function):
-    """output (T, B, D·H), h_n (D, B, H)[, c_n (D, B, H)] of one layer over a
-    time-major input x (T, B, I); weights are per_dir tensors per direction
-    (w_ih, w_hh[, b_ih, b_hh])."""
+    """output (T, B, D·P), h_n (D, B, P)[, c_n (D, B, H)] of one layer over a
+    time-major input x (T, B, I); weights in torch's flat order per direction
+    (w_ih, w_hh[, b_ih, b_hh][, w_hr]), layout = (bias, proj) says which.
+    P = H unless an LSTM projects (w_hr of shape (P, H))."""
 
     @staticmethod
-    def forward(ctx, mode, per_dir, lengths, x, h0, c0, *weights):
-        ws = [tuple(_impl(w) for w in weights[i:i + per_dir]) + (None,) * (4 - per_dir)
-              for i in range(0, len(weights), per_dir)]
+    def forward(ctx, mode, layout, lengths, x, h0, c0, *weights):
+        ws = [tuple(_impl(w) for w in d) for d in _by_direction(weights, *layout)]
         out, h_n, c_n, saved = _C.rnn_layer_forward(_MODES[mode], x._impl, _impl(h0), _impl(c0), ws,
                                                     _impl(lengths))
-        ctx.mode, ctx.per_dir = mode, per_dir
+        ctx.mode, ctx.layout = mode, layout
         ctx.save_for_backward(saved, ws)
         if mode == "LSTM":
             return Tensor._wrap(out), Tensor._wrap(h_n), Tensor._wrap(c_n)
@@ -55,7 +67,7 @@ class RNNLayer(Function):
             _MODES[ctx.mode], saved, ws, _impl(grad_output), _impl(grad_h_n), _impl(grad_c_n),
             need[_X], need[_H0], need[_C0], need_w)
         wrap = lambda t: None if t is None else Tensor._wrap(t)  # noqa: E731
-        weight_grads = [wrap(g) for gw in gws for g in gw[:ctx.per_dir]] if need_w else [None] * (len(need) - _W)
+        weight_grads = [wrap(g) for gw in gws for g in gw if g is not None] if need_w else [None] * (len(need) - _W)
         return (None, None, None, wrap(gx), wrap(gh0), wrap(gc0), *weight_grads)
 
 
@@ -80,16 +92,18 @@ def _as_lengths(lengths, batch, op):
     return lengths.contiguous()
 
 
-def rnn(mode, input, hx, weights, *, num_layers, bias, dropout, training, bidirectional, lengths=None):
+def rnn(mode, input, hx, weights, *, num_layers, bias, dropout, training, bidirectional, lengths=None,
+        proj=False):
     """Stacked recurrent layers over a time-major input (T, B, I).
 
-    hx: None, h0 (L·D, B, H), or for LSTM a pair (h0, c0). weights: torch's
-    flat order, per layer and direction (w_ih, w_hh[, b_ih, b_hh]).
-    Returns output (T, B, D·H) and h_n (or (h_n, c_n)) of shape (L·D, B, H)."""
+    hx: None, h0 (L·D, B, P), or for LSTM a pair (h0, c0 (L·D, B, H)).
+    weights: torch's flat order, per layer and direction (w_ih, w_hh[, b_ih,
+    b_hh][, w_hr] — w_hr when proj). Returns output (T, B, D·P) and h_n (or
+    (h_n, c_n)); P = H without a projection."""
     from ..._ops.index import cat
 
     D = 2 if bidirectional else 1
-    per_dir = 4 if bias else 2
+    per_dir = 2 + 2 * bool(bias) + bool(proj)
     h0_all, c0_all = (hx if hx is not None else (None, None)) if mode == "LSTM" else (hx, None)
     x = input
     h_ns, c_ns = [], []
@@ -97,7 +111,7 @@ def rnn(mode, input, hx, weights, *, num_layers, bias, dropout, training, bidire
         ws = weights[layer * D * per_dir:(layer + 1) * D * per_dir]
         h0 = None if h0_all is None else (h0_all if num_layers == 1 else h0_all[layer * D:(layer + 1) * D])
         c0 = None if c0_all is None else (c0_all if num_layers == 1 else c0_all[layer * D:(layer + 1) * D])
-        outs = RNNLayer.apply(mode, per_dir, lengths, x, h0, c0, *ws)
+        outs = RNNLayer.apply(mode, (bool(bias), bool(proj)), lengths, x, h0, c0, *ws)
         x = outs[0]
         h_ns.append(outs[1])
         if mode == "LSTM":

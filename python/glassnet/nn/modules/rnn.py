@@ -52,8 +52,12 @@ class RNNBase(Module):
         if mode not in _GATES:
             raise ValueError(f"Unrecognized RNN mode: {mode}")
         _check_sizes(input_size, hidden_size, dropout, num_layers)
-        if proj_size != 0:
-            raise ValueError(f"proj_size={proj_size}: glassnet's LSTM has no projection (proj_size must be 0)")
+        if not isinstance(proj_size, int) or isinstance(proj_size, bool) or proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+        if proj_size and mode != "LSTM":
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         if dropout > 0 and num_layers == 1:
             warnings.warn("dropout option adds dropout after all but last recurrent layer, so non-zero dropout "
                           f"expects num_layers greater than 1, but got dropout={dropout} and "
@@ -69,15 +73,18 @@ class RNNBase(Module):
         self.proj_size = proj_size
         num_directions = 2 if bidirectional else 1
         gate_size = _GATES[mode] * hidden_size
+        real_hidden_size = proj_size if proj_size > 0 else hidden_size
         self._flat_weights_names = []
         self._all_weights = []
         for layer in range(num_layers):
             for direction in range(num_directions):
-                layer_input = input_size if layer == 0 else hidden_size * num_directions
+                layer_input = input_size if layer == 0 else real_hidden_size * num_directions
                 suffix = f"_l{layer}" + ("_reverse" if direction == 1 else "")
-                shapes = [("weight_ih", (gate_size, layer_input)), ("weight_hh", (gate_size, hidden_size))]
+                shapes = [("weight_ih", (gate_size, layer_input)), ("weight_hh", (gate_size, real_hidden_size))]
                 if bias:
                     shapes += [("bias_ih", (gate_size,)), ("bias_hh", (gate_size,))]
+                if proj_size > 0:
+                    shapes += [("weight_hr", (proj_size, hidden_size))]
                 names = []
                 for stem, shape in shapes:
                     setattr(self, stem + suffix, Parameter(empty(shape, dtype=dtype, device=device)))
@@ -138,13 +145,14 @@ class RNNBase(Module):
         if T == 0:
             raise ValueError(f"[{mode}] input of shape {_shape(input)} has sequence length 0")
         D = 2 if self.bidirectional else 1
-        expected = (self.num_layers * D, B, self.hidden_size) if batched else (self.num_layers * D, self.hidden_size)
+        batch = (B,) if batched else ()
+        sizes = (self.proj_size or self.hidden_size, self.hidden_size)
         if hx is not None:
             states = hx if mode == "LSTM" else (hx,)
             if mode == "LSTM" and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
                 raise TypeError(f"[{mode}] expected hx to be a tuple (h0, c0), got {type(hx).__name__}")
-            for s, what in zip(states, ("h0", "c0")):
-                self._check_hidden(s, expected, what)
+            for s, what, size in zip(states, ("h0", "c0"), sizes):
+                self._check_hidden(s, (self.num_layers * D, *batch, size), what)
                 if s.dtype != input.dtype:
                     raise ValueError(f"[{mode}] {what} must have the type {input.dtype}, got type {s.dtype}")
             if not batched:
@@ -153,7 +161,8 @@ class RNNBase(Module):
         if lengths is not None:
             lengths = _as_lengths(lengths, B, mode)
         output, h = _rnn(mode, x, hx, params, num_layers=self.num_layers, bias=self.bias, dropout=self.dropout,
-                         training=self.training, bidirectional=self.bidirectional, lengths=lengths)
+                         training=self.training, bidirectional=self.bidirectional, lengths=lengths,
+                         proj=self.proj_size > 0)
         if not batched:
             output = output.squeeze(1)
             h = tuple(s.squeeze(1) for s in h) if mode == "LSTM" else h.squeeze(1)
@@ -163,6 +172,8 @@ class RNNBase(Module):
 
     def extra_repr(self):
         s = f"{self.input_size}, {self.hidden_size}"
+        if self.proj_size != 0:
+            s += f", proj_size={self.proj_size}"
         if self.num_layers != 1:
             s += f", num_layers={self.num_layers}"
         if self.bias is not True:
@@ -198,7 +209,9 @@ class RNN(RNNBase):
 
 class LSTM(RNNBase):
     """Long short-term memory, gates (i, f, g, o) in the rows of each weight:
-    c_t = f·c_{t-1} + i·g, h_t = o·tanh(c_t). forward returns (output, (h_n, c_n))."""
+    c_t = f·c_{t-1} + i·g, h_t = o·tanh(c_t). forward returns (output, (h_n, c_n)).
+    proj_size > 0 projects h_t = W_hr·(o·tanh(c_t)) to proj_size units
+    (weight_hr_l{k}, shape (proj_size, hidden_size)), as torch."""
 
     def __init__(self, input_size, hidden_size, num_layers=1, bias=True, batch_first=False, dropout=0.0,
                  bidirectional=False, proj_size=0, device=None, dtype=None):
