@@ -22,6 +22,7 @@ void init_activation(py::module_& m);
 void init_loss(py::module_& m);
 void init_nn(py::module_& m);
 void init_conv(py::module_& m);
+void init_rnn(py::module_& m);
 void init_optim(py::module_& m);
 void init_cuda(py::module_& m);
 void init_bench(py::module_& m);

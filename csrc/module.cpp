@@ -17,6 +17,7 @@ PYBIND11_MODULE(_C, m) {
   init_loss(m);
   init_nn(m);
   init_conv(m);
+  init_rnn(m);
   init_optim(m);
   init_cuda(m);
   init_bench(m);
