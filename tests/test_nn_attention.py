@@ -419,8 +419,13 @@ def test_mha_basic(rng, dtype, batch_first, sharing, need_weights, average):
 @pytest.mark.parametrize("need_weights", [True, False])
 def test_mha_options(rng, dtype, ctor, need_weights):
     sharing = "all" if "kdim" in ctor else "self"
-    mha_parity(rng, dtype, ctor, sharing=sharing, need_weights=need_weights, kpm=kpm_bool,
+    mha_parity(rng, dtype, ctor, sharing=sharing, need_weights=need_weights, kpm=_cast_masks(kpm_float, dtype),
                attn_mask=_cast_masks(mask2d_float, dtype))
+
+
+def test_mha_mixed_mask_types_warn_as_torch(rng):
+    with pytest.warns(UserWarning, match="mismatched key_padding_mask and attn_mask"):
+        mha_parity(rng, np.float64, sharing="self", kpm=kpm_bool, attn_mask=mask2d_float, need_weights=False)
 
 
 MASKS = {"kpm_bool": (kpm_bool, None), "kpm_float": (kpm_float, None), "2d_bool": (None, mask2d_bool),
@@ -444,7 +449,7 @@ def test_mha_masks(rng, dtype, masks, need_weights, batched):
 @pytest.mark.parametrize("with_kpm", [False, True])
 def test_mha_is_causal(rng, dtype, need_weights, with_kpm):
     causal = lambda N, H, L, S, b: np.triu(np.full((L, S), -np.inf), k=1).astype(dtype)  # noqa: E731
-    mha_parity(rng, dtype, dict(batch_first=True), attn_mask=causal, kpm=kpm_bool if with_kpm else None,
+    mha_parity(rng, dtype, dict(batch_first=True), attn_mask=causal, kpm=_cast_masks(kpm_float, dtype) if with_kpm else None,
                need_weights=need_weights, is_causal=True)
 
 
@@ -461,12 +466,12 @@ def test_mha_dropout_in_training_only(rng):
     b = m(x, x, x, need_weights=False)[0].detach().numpy()
     assert not np.allclose(a, b)  # a fresh dropout mask each call
     _, w = m(x, x, x, average_attn_weights=False)
-    assert (w.numpy() == 0).mean() > 0.3  # the returned weights are the dropped ones, as torch
+    assert (w.detach().numpy() == 0).mean() > 0.3  # the returned weights are the dropped ones, as torch
     m.eval()
     e1 = m(x, x, x, need_weights=False)[0].detach().numpy()
     e2, w = m(x, x, x)
     np.testing.assert_allclose(e1, e2.detach().numpy(), rtol=1e-5, atol=1e-6)
-    np.testing.assert_allclose(w.numpy().sum(-1), 1.0, rtol=1e-5)
+    np.testing.assert_allclose(w.detach().numpy().sum(-1), 1.0, rtol=1e-5)
 
 
 def test_mha_parameters_and_init():
