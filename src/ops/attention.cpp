@@ -68,16 +68,14 @@ void forward_block(const Plan& p, const GeneratorState& rng, int64_t b, int64_t 
                                             keep.data());
     for (int64_t r = 0; r < rows; ++r) {
       T* sr = s.data() + r * ld;
-      T mx = m[r];
-      for (int64_t c = 0; c < cols; ++c) mx = std::max(mx, sr[c]);
+      const T mx = row_max(sr, cols, m[r]);
       if (mx == ninf) {  // every key so far masked: this block adds nothing to the row
         std::fill(sr, sr + cols, T(0));
         continue;
       }
       for (int64_t c = 0; c < cols; ++c) sr[c] -= mx;
       exp_inplace(sr, cols);
-      T sum = 0;
-      for (int64_t c = 0; c < cols; ++c) sum += sr[c];
+      const T sum = row_sum(sr, cols);
       const T alpha = std::exp(m[r] - mx);  // 0 on the row's first live block
       l[r] = l[r] * alpha + sum;
       m[r] = mx;

@@ -72,6 +72,36 @@ void mask_block(const Plan& p, int64_t b, int64_t i0, int64_t j0, int64_t rows, 
   }
 }
 
+// Max and sum of a row, in 16 independent lanes so that the compiler
+// vectorises them (a single running max or sum is a serial dependency chain
+// it may not reorder).
+template <class T>
+T row_max(const T* x, int64_t n, T init) {
+  constexpr int64_t W = 16;
+  T acc[W];
+  for (int64_t l = 0; l < W; ++l) acc[l] = init;
+  int64_t c = 0;
+  for (; c + W <= n; c += W)
+    for (int64_t l = 0; l < W; ++l) acc[l] = acc[l] < x[c + l] ? x[c + l] : acc[l];
+  T m = init;
+  for (int64_t l = 0; l < W; ++l) m = m < acc[l] ? acc[l] : m;
+  for (; c < n; ++c) m = m < x[c] ? x[c] : m;
+  return m;
+}
+
+template <class T>
+T row_sum(const T* x, int64_t n) {
+  constexpr int64_t W = 16;
+  T acc[W] = {};
+  int64_t c = 0;
+  for (; c + W <= n; c += W)
+    for (int64_t l = 0; l < W; ++l) acc[l] += x[c + l];
+  T s = 0;
+  for (int64_t l = 0; l < W; ++l) s += acc[l];
+  for (; c < n; ++c) s += x[c];
+  return s;
+}
+
 // keep[r·cols + c] = 1 when probability (b, i0 + r, j0 + c) survives dropout:
 // uniform number (b·L + i)·S + j of the stream is ≥ p. One Philox call gives
 // four consecutive numbers.
