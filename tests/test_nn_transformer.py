@@ -256,3 +256,16 @@ def test_bad_forward():
         model(gn.zeros(5, 2, 8), gn.zeros(4, 3, 8))
     with pytest.raises(ValueError, match="d_model"):
         model(gn.zeros(5, 2, 8), gn.zeros(4, 2, 6))
+
+
+@pytest.mark.slow
+def test_sort_example_reaches_99_percent():
+    """examples/transformer_sort.py: ≥ 99% token accuracy on held-out sequences."""
+    import importlib.util
+    import pathlib
+
+    path = pathlib.Path(__file__).resolve().parents[1] / "examples" / "transformer_sort.py"
+    spec = importlib.util.spec_from_file_location("transformer_sort", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    assert module.main(["--steps", "3000"]) >= 0.99
