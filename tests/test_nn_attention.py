@@ -117,6 +117,21 @@ def test_sdpa_non_contiguous(rng, dtype):
     _sdpa_case(rng, dtype, (2, 10, 4), (2, 14, 4), (2, 14, 4), views=[rows] * 3)
 
 
+@pytest.mark.parametrize("threads", [1, 3, 4])
+def test_sdpa_threads(rng, threads):
+    """The backward's per-thread dQ buffers: one batch entry's key blocks
+    split across thread groups must still sum to torch's gradient."""
+    before = gn.get_num_threads()
+    gn.set_num_threads(threads)
+    try:
+        for shapes in [((1, 1, 150, 16), (1, 1, 300, 16), (1, 1, 300, 8)),
+                       ((3, 70, 16), (3, 520, 16), (3, 520, 16))]:
+            _sdpa_case(rng, np.float64, *shapes)
+            _sdpa_case(rng, np.float64, *shapes, causal=True)
+    finally:
+        gn.set_num_threads(before)
+
+
 @pytest.mark.parametrize("dtype", DTYPES)
 def test_sdpa_empty(rng, dtype):
     for qs, ks in [((2, 0, 4), (2, 3, 4)), ((0, 5, 4), (0, 3, 4)), ((2, 5, 4), (2, 0, 4))]:
