@@ -82,6 +82,8 @@ class TransformerEncoderLayer(Module):
         self.dropout2 = Dropout(dropout)
         # A module activation (nn.ReLU()) becomes a child, as in torch.
         self.activation = _get_activation(activation)
+        # torch's flag for its fused inference path: 1 relu, 2 gelu, 0 anything else.
+        self.activation_relu_or_gelu = 1 if self.activation is F.relu else 2 if self.activation is F.gelu else 0
 
     def forward(self, src, src_mask=None, src_key_padding_mask=None, is_causal=False):
         x = src
