@@ -137,34 +137,17 @@ template <class T>
 void conv_forward_kernel(const ConvShape& s, const T* x, const T* w, const T* bias, T* y) {
   if (is_depthwise(s)) return depthwise_forward(s, x, w, bias, y);
   if (use_winograd(s)) return winograd_forward(s, x, w, bias, y);
-  const int64_t G = s.a.groups, Cg = s.Cg(), Kg = s.Kg(), R = s.rows(), P = s.P(), HW = s.H * s.W;
-  const bool pointwise = is_pointwise(s);
-  const int64_t nb = samples_per_gemm(s, sizeof(T));
-  const int64_t slices = batch_slices(s.N, 2.0 * s.K * P * R);
-  for_batch_slices(s.N, slices, [&](int64_t, int64_t n0, int64_t n1) {
-    const int64_t m_max = std::min(nb, n1 - n0);
-    if (m_max < 1) return;
-    // One sample of a pointwise convolution is already its own col matrix.
-    T* col = thread_scratch<T, 0>(pointwise && m_max == 1 ? 0 : R * P * m_max);
-    T* out = thread_scratch<T, 1>(m_max > 1 ? Kg * P * m_max : 0);
-    for (int64_t b = n0; b < n1; b += m_max) {
-      const int64_t m = std::min(m_max, n1 - b), cols = m * P;
-      for (int64_t g = 0; g < G; ++g) {
-        const T* xg = x + (b * s.C + g * Cg) * HW;
-        const T* src = xg;
-        if (!(pointwise && m == 1)) {
-          for (int64_t j = 0; j < m; ++j) im2col(s, xg + j * s.C * HW, col + j * P, cols);
-          src = col;
-        }
-        T* yg = y + (b * s.K + g * Kg) * P;
-        gemm::Epilogue<T> ep;
-        ep.bias = bias ? bias + g * Kg : nullptr;
-        ep.bias_per_row = true;
-        gemm::gemm<T>(Kg, cols, R, T(1), w + g * Kg * R, R, 1, src, cols, 1, T(0), m == 1 ? yg : out, cols,
-                      1, ep);
-        if (m > 1) scatter_planes(out, Kg, P, m, yg, s.K * P);
-      }
-    }
+  const int64_t Cg = s.Cg(), Kg = s.Kg(), R = s.rows(), P = s.P(), HW = s.H * s.W;
+  for_each_gemm_block<T>(s, batch_slices(s.N, 2.0 * s.K * P * R), [&](const GemmBlock<T>& k) {
+    const int64_t cols = k.m * P;
+    const T* src = col_matrix(s, x + (k.b * s.C + k.g * Cg) * HW, k);
+    T* yg = y + (k.b * s.K + k.g * Kg) * P;
+    gemm::Epilogue<T> ep;
+    ep.bias = bias ? bias + k.g * Kg : nullptr;
+    ep.bias_per_row = true;
+    gemm::gemm<T>(Kg, cols, R, T(1), w + k.g * Kg * R, R, 1, src, cols, 1, T(0), k.m == 1 ? yg : k.planes, cols, 1,
+                  ep);
+    if (k.m > 1) scatter_planes(k.planes, Kg, P, k.m, yg, s.K * P);
   });
 }
 

@@ -52,32 +52,21 @@ void conv_backward_data_kernel(const ConvShape& s, const T* gy, const T* w, T* g
     const std::vector<T> f = flipped_weight(s, w);
     return winograd_forward(t, gy, f.data(), static_cast<const T*>(nullptr), gx);
   }
-  const int64_t G = s.a.groups, Cg = s.Cg(), Kg = s.Kg(), R = s.rows(), P = s.P(), HW = s.H * s.W;
+  const int64_t Cg = s.Cg(), Kg = s.Kg(), R = s.rows(), P = s.P(), HW = s.H * s.W;
   const bool pointwise = is_pointwise(s);
-  const int64_t nb = samples_per_gemm(s, sizeof(T));
-  const int64_t slices = batch_slices(s.N, 2.0 * s.K * P * R);
-  for_batch_slices(s.N, slices, [&](int64_t, int64_t n0, int64_t n1) {
-    const int64_t m_max = std::min(nb, n1 - n0);
-    if (m_max < 1) return;
-    T* col = thread_scratch<T, 0>(pointwise && m_max == 1 ? 0 : R * P * m_max);
-    T* gyb = thread_scratch<T, 1>(m_max > 1 ? Kg * P * m_max : 0);
-    for (int64_t b = n0; b < n1; b += m_max) {
-      const int64_t m = std::min(m_max, n1 - b), cols = m * P;
-      for (int64_t g = 0; g < G; ++g) {
-        const T* gyg = gy + (b * s.K + g * Kg) * P;
-        if (m > 1) {
-          gather_planes(gyg, s.K * P, Kg, P, m, gyb);
-          gyg = gyb;
-        }
-        T* gxg = gx + (b * s.C + g * Cg) * HW;
-        const bool direct = pointwise && m == 1;
-        // wᵀ: the (Kg, R) block read with its strides swapped.
-        gemm::gemm<T>(R, cols, Kg, T(1), w + g * Kg * R, 1, R, gyg, cols, 1, T(0), direct ? gxg : col, cols,
-                      1);
-        if (!direct)
-          for (int64_t j = 0; j < m; ++j) col2im(s, col + j * P, gxg + j * s.C * HW, cols);
-      }
+  for_each_gemm_block<T>(s, batch_slices(s.N, 2.0 * s.K * P * R), [&](const GemmBlock<T>& k) {
+    const int64_t cols = k.m * P;
+    const T* gyg = gy + (k.b * s.K + k.g * Kg) * P;
+    if (k.m > 1) {
+      gather_planes(gyg, s.K * P, Kg, P, k.m, k.planes);
+      gyg = k.planes;
     }
+    T* gxg = gx + (k.b * s.C + k.g * Cg) * HW;
+    const bool direct = pointwise && k.m == 1;
+    // wᵀ: the (Kg, R) block read with its strides swapped.
+    gemm::gemm<T>(R, cols, Kg, T(1), w + k.g * Kg * R, 1, R, gyg, cols, 1, T(0), direct ? gxg : k.col, cols, 1);
+    if (!direct)
+      for (int64_t j = 0; j < k.m; ++j) col2im(s, k.col + j * P, gxg + j * s.C * HW, cols);
   });
 }
 
@@ -85,41 +74,26 @@ template <class T>
 void conv_backward_weight_kernel(const ConvShape& s, const T* gy, const T* x, T* gw) {
   if (is_depthwise(s)) return depthwise_backward_weight(s, gy, x, gw);
   if (use_winograd(s)) return winograd_backward_weight(s, gy, x, gw);
-  const int64_t G = s.a.groups, Cg = s.Cg(), Kg = s.Kg(), R = s.rows(), P = s.P(), HW = s.H * s.W;
-  const bool pointwise = is_pointwise(s);
-  const int64_t nb = samples_per_gemm(s, sizeof(T));
+  const int64_t Cg = s.Cg(), Kg = s.Kg(), R = s.rows(), P = s.P(), HW = s.H * s.W;
   const int64_t slices = batch_slices(s.N, 2.0 * s.K * P * R);
   const int64_t wsize = s.K * R;
   // Slice 0 writes gw itself; the others write partials added afterwards.
-  // Uninitialised: every slice's first GEMM (beta 0) or its fill writes it whole.
+  // Uninitialised: every slice's first GEMM (beta 0) writes its part whole,
+  // and only an empty batch (one empty slice) has no GEMM at all.
+  if (s.N == 0) std::fill(gw, gw + wsize, T(0));
   const std::unique_ptr<T[]> partial(new T[(slices - 1) * wsize]);
-  for_batch_slices(s.N, slices, [&](int64_t t, int64_t n0, int64_t n1) {
-    T* out = t == 0 ? gw : partial.get() + (t - 1) * wsize;
-    const int64_t m_max = std::min(nb, n1 - n0);
-    if (m_max < 1) {
-      std::fill(out, out + wsize, T(0));
-      return;
+  for_each_gemm_block<T>(s, slices, [&](const GemmBlock<T>& k) {
+    T* out = k.slice == 0 ? gw : partial.get() + (k.slice - 1) * wsize;
+    const int64_t cols = k.m * P;
+    const T* c = col_matrix(s, x + (k.b * s.C + k.g * Cg) * HW, k);
+    const T* gyg = gy + (k.b * s.K + k.g * Kg) * P;
+    if (k.m > 1) {
+      gather_planes(gyg, s.K * P, Kg, P, k.m, k.planes);
+      gyg = k.planes;
     }
-    T* col = thread_scratch<T, 0>(pointwise && m_max == 1 ? 0 : R * P * m_max);
-    T* gyb = thread_scratch<T, 1>(m_max > 1 ? Kg * P * m_max : 0);
-    for (int64_t b = n0; b < n1; b += m_max) {
-      const int64_t m = std::min(m_max, n1 - b), cols = m * P;
-      for (int64_t g = 0; g < G; ++g) {
-        const T* xg = x + (b * s.C + g * Cg) * HW;
-        const T* c = xg;
-        if (!(pointwise && m == 1)) {
-          for (int64_t j = 0; j < m; ++j) im2col(s, xg + j * s.C * HW, col + j * P, cols);
-          c = col;
-        }
-        const T* gyg = gy + (b * s.K + g * Kg) * P;
-        if (m > 1) {
-          gather_planes(gyg, s.K * P, Kg, P, m, gyb);
-          gyg = gyb;
-        }
-        // colᵀ: (R, m·P) read as (m·P, R) through swapped strides.
-        gemm::gemm<T>(Kg, R, cols, T(1), gyg, cols, 1, c, 1, cols, b == n0 ? T(0) : T(1), out + g * Kg * R, R, 1);
-      }
-    }
+    // colᵀ: (R, m·P) read as (m·P, R) through swapped strides.
+    gemm::gemm<T>(Kg, R, cols, T(1), gyg, cols, 1, c, 1, cols, k.first_in_slice ? T(0) : T(1), out + k.g * Kg * R,
+                  R, 1);
   });
   for (int64_t t = 1; t < slices; ++t) {
     const T* p = partial.get() + (t - 1) * wsize;

@@ -118,6 +118,47 @@ inline int64_t samples_per_gemm(const ConvShape& s, int64_t elem_size) {
   return std::max<int64_t>(1, std::min(nb, s.N));
 }
 
+// One step of the im2col GEMM walk below: samples b..b+m-1 of group g, on
+// the thread that owns batch slice `slice`. col has room for rows() × m·P
+// im2col columns, planes for Kg × m·P output or gradient planes; each is
+// unallocated where a pointwise single sample (resp. a single sample) needs none.
+template <class T>
+struct GemmBlock {
+  int64_t slice, b, m, g;
+  bool first_in_slice;
+  T* col;
+  T* planes;
+};
+
+// The forward, backward-data and backward-weight GEMM paths walk the batch
+// alike: `slices` slices across threads, each in blocks of up to
+// samples_per_gemm samples (one GEMM operand each), every group in turn.
+template <class T, class Visit>
+void for_each_gemm_block(const ConvShape& s, int64_t slices, Visit&& visit) {
+  const int64_t nb = samples_per_gemm(s, sizeof(T));
+  const bool pointwise = is_pointwise(s);
+  for_batch_slices(s.N, slices, [&](int64_t t, int64_t n0, int64_t n1) {
+    const int64_t m_max = std::min(nb, n1 - n0);
+    if (m_max < 1) return;
+    T* col = thread_scratch<T, 0>(pointwise && m_max == 1 ? 0 : s.rows() * s.P() * m_max);
+    T* planes = thread_scratch<T, 1>(m_max > 1 ? s.Kg() * s.P() * m_max : 0);
+    for (int64_t b = n0; b < n1; b += m_max)
+      for (int64_t g = 0; g < s.a.groups; ++g)
+        visit(GemmBlock<T>{t, b, std::min(m_max, n1 - b), g, b == n0, col, planes});
+  });
+}
+
+// The block's input (group g of samples b..b+m-1, starting at xg) as a
+// (rows, m·P) col matrix: im2col'd into k.col, or xg itself where a single
+// sample of a pointwise convolution already is one.
+template <class T>
+const T* col_matrix(const ConvShape& s, const T* xg, const GemmBlock<T>& k) {
+  if (is_pointwise(s) && k.m == 1) return xg;
+  const int64_t HW = s.H * s.W, cols = k.m * s.P();
+  for (int64_t j = 0; j < k.m; ++j) im2col(s, xg + j * s.C * HW, k.col + j * s.P(), cols);
+  return k.col;
+}
+
 // dst (m, rows of P, stride between samples `sample_stride`) <-> block (rows, m·P):
 // gathers one group's planes of m samples side by side, or scatters them back.
 template <class T>

@@ -108,31 +108,41 @@ def batch_norm(input, running_mean, running_var, weight=None, bias=None, trainin
                            float(momentum), float(eps))
 
 
+def _save_stats(ctx, x, weight, stats, shape_arg, eps):
+    ctx.save_for_backward(x, weight)
+    ctx.stats = stats
+    ctx.shape_arg = shape_arg  # normalized_shape for LayerNorm, num_groups for GroupNorm
+    ctx.eps = eps
+
+
+def _fused_backward(kernel, ctx, grad):
+    """The C++ backward of LayerNorm/GroupNorm: both take the same arguments."""
+    x, weight = ctx.saved_tensors
+    mean, rstd = ctx.stats
+    need = ctx.needs_input_grad
+    grads = kernel(grad._impl, x._impl, ctx.shape_arg, _impl(weight), mean, rstd, need[0], need[1], need[2])
+    return tuple(_wrap(g) for g in grads) + (None, None)
+
+
 class LayerNorm(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, normalized_shape, eps):
         out, mean, rstd = _C.layer_norm_forward(x._impl, normalized_shape, _impl(weight), _impl(bias), eps)
-        ctx.save_for_backward(x, weight)
-        ctx.stats = (mean, rstd)
-        ctx.normalized_shape = normalized_shape
-        ctx.eps = eps
+        _save_stats(ctx, x, weight, (mean, rstd), normalized_shape, eps)
         return Tensor._wrap(out)
 
     @staticmethod
     def backward(ctx, grad):
+        if not state.grad_enabled:
+            return _fused_backward(_C.layer_norm_backward, ctx, grad)
         x, weight = ctx.saved_tensors
-        mean, rstd = ctx.stats
         need = ctx.needs_input_grad
-        if state.grad_enabled:
-            k = len(ctx.normalized_shape)
-            dims = tuple(range(x.ndim - k, x.ndim))
-            xhat, r = _normalize(x, dims, ctx.eps)
-            g = grad * weight if weight is not None else grad
-            grad_x = _grad_input(g, xhat, r, dims) if need[0] else None
-            return (grad_x,) + _affine_grads(grad, xhat, tuple(range(x.ndim - k)), need[1], need[2]) + (None, None)
-        grads = _C.layer_norm_backward(grad._impl, x._impl, ctx.normalized_shape, _impl(weight), mean, rstd, need[0],
-                                       need[1], need[2])
-        return tuple(_wrap(g) for g in grads) + (None, None)
+        k = len(ctx.shape_arg)
+        dims = tuple(range(x.ndim - k, x.ndim))
+        xhat, r = _normalize(x, dims, ctx.eps)
+        g = grad * weight if weight is not None else grad
+        grad_x = _grad_input(g, xhat, r, dims) if need[0] else None
+        return (grad_x,) + _affine_grads(grad, xhat, tuple(range(x.ndim - k)), need[1], need[2]) + (None, None)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps=1e-5):
@@ -150,29 +160,23 @@ class GroupNorm(Function):
     @staticmethod
     def forward(ctx, x, weight, bias, num_groups, eps):
         out, mean, rstd = _C.group_norm_forward(x._impl, num_groups, _impl(weight), _impl(bias), eps)
-        ctx.save_for_backward(x, weight)
-        ctx.stats = (mean, rstd)
-        ctx.num_groups = num_groups
-        ctx.eps = eps
+        _save_stats(ctx, x, weight, (mean, rstd), num_groups, eps)
         return Tensor._wrap(out)
 
     @staticmethod
     def backward(ctx, grad):
+        if not state.grad_enabled:
+            return _fused_backward(_C.group_norm_backward, ctx, grad)
         x, weight = ctx.saved_tensors
-        mean, rstd = ctx.stats
         need = ctx.needs_input_grad
-        if state.grad_enabled:
-            N, C = x.shape[0], x.shape[1]
-            grouped = (N, ctx.num_groups, -1)
-            xhat_g, r = _normalize(x.reshape(grouped), (2,), ctx.eps)
-            xhat = xhat_g.reshape(x.shape)
-            g = grad * weight.reshape((1, C) + (1,) * (x.ndim - 2)) if weight is not None else grad
-            grad_x = _grad_input(g.reshape(grouped), xhat_g, r, (2,)).reshape(x.shape) if need[0] else None
-            dims = (0,) + tuple(range(2, x.ndim))
-            return (grad_x,) + _affine_grads(grad, xhat, dims, need[1], need[2]) + (None, None)
-        grads = _C.group_norm_backward(grad._impl, x._impl, ctx.num_groups, _impl(weight), mean, rstd, need[0],
-                                       need[1], need[2])
-        return tuple(_wrap(g) for g in grads) + (None, None)
+        N, C = x.shape[0], x.shape[1]
+        grouped = (N, ctx.shape_arg, -1)
+        xhat_g, r = _normalize(x.reshape(grouped), (2,), ctx.eps)
+        xhat = xhat_g.reshape(x.shape)
+        g = grad * weight.reshape((1, C) + (1,) * (x.ndim - 2)) if weight is not None else grad
+        grad_x = _grad_input(g.reshape(grouped), xhat_g, r, (2,)).reshape(x.shape) if need[0] else None
+        dims = (0,) + tuple(range(2, x.ndim))
+        return (grad_x,) + _affine_grads(grad, xhat, dims, need[1], need[2]) + (None, None)
 
 
 def group_norm(input, num_groups, weight=None, bias=None, eps=1e-5):

@@ -2,6 +2,7 @@
 from .base import Callback
 from .csv_logger import CSVLogger
 from .early_stopping import EarlyStopping
+from .health import HealthMonitor
 from .lr_scheduler import LRSchedulerCallback
 from .model_checkpoint import ModelCheckpoint
 from .progress import ProgressBar
