@@ -257,13 +257,17 @@ def test_mha_bad_heads(E, H):
 def test_attention_maps_encoder(rng):
     from glassnet.explain.attention import attention_maps
 
-    layer = gn.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.0, batch_first=True)
+    # dropout 0.3: attention_maps must run in eval mode for the rows to sum to 1
+    layer = gn.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.3, batch_first=True)
     model = gn.nn.TransformerEncoder(layer, 2)
-    model.eval()
     x = gn.tensor(rng.standard_normal((3, 5, 8)).astype(np.float32))
     kpm = gn.tensor(np.array([[False] * 5, [False] * 3 + [True] * 2, [False] * 4 + [True]]))
+    model.eval()
     before = model(x, src_key_padding_mask=kpm).detach().numpy()
+    model.train()
     maps = attention_maps(model, x, src_key_padding_mask=kpm)
+    assert model.training and model.layers[0].self_attn.training  # mode restored
+    model.eval()
     assert list(maps) == ["layers.0.self_attn", "layers.1.self_attn"]
     for w in maps.values():
         assert tuple(w.shape) == (3, 2, 5, 5)
@@ -299,4 +303,8 @@ def test_attention_maps_restores_on_error_and_counts_repeated_calls(rng):
     with pytest.raises(RuntimeError, match="boom"):
         attention_maps(m, x, fail=True)
     assert not m.attn._forward_hooks and not m.attn._forward_pre_hooks
-    assert gn.is_grad_enabled()
+    assert gn.is_grad_enabled() and m.training
+    with pytest.raises(ValueError, match="no nn.MultiheadAttention"):
+        attention_maps(gn.nn.Linear(4, 4), x)
+    with pytest.raises(TypeError, match="nn.Module"):
+        attention_maps(lambda t: t, x)

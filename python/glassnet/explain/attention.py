@@ -3,12 +3,16 @@
 Each nn.MultiheadAttention in the model gets a forward pre-hook that asks it
 for per-head weights (need_weights=True, average_attn_weights=False) and a
 forward hook that records them and hands its caller the output it asked for,
-so the model computes exactly what it would without the hooks. The hooks are
-removed (and grad mode restored) even when the forward raises."""
+so the model computes exactly what it would without the hooks. As every
+glassnet.explain function, it runs the model in eval mode (no dropout: the
+maps are deterministic); mode, hooks and grad mode are restored even when
+the forward raises."""
 import inspect
 
 from ..autograd.grad_mode import no_grad
 from ..nn.modules.attention import MultiheadAttention
+from ..nn.modules.module import Module
+from ._common import eval_mode
 
 __all__ = ["attention_maps"]
 
@@ -16,13 +20,17 @@ _PARAMS = list(inspect.signature(MultiheadAttention.forward).parameters)[1:]  # 
 
 
 def attention_maps(model, x, **forward_kwargs):
-    """Runs model(x, **forward_kwargs) without gradients and returns
-    {module name: attention weights (N, heads, L, S)} for every
+    """Runs model(x, **forward_kwargs) in eval mode without gradients and
+    returns {module name: attention weights (N, heads, L, S)} for every
     MultiheadAttention inside it (the model itself included, as name "").
-    A module called more than once in the forward adds "name:1", "name:2", …
-    for the later calls. Unbatched inputs give N = 1. In training mode
-    dropout acts on the weights, as in torch; call model.eval() first for the
-    deterministic maps."""
+    Each row of a map sums to 1 over the S keys (masked keys get 0). A
+    module called more than once in the forward adds "name:1", "name:2", …
+    for the later calls. Unbatched inputs give N = 1."""
+    if not isinstance(model, Module):
+        raise TypeError(f"[attention_maps] expected an nn.Module, got {type(model).__name__}")
+    attention = [(name, m) for name, m in model.named_modules() if isinstance(m, MultiheadAttention)]
+    if not attention:
+        raise ValueError(f"[attention_maps] {type(model).__name__} holds no nn.MultiheadAttention layer")
     maps = {}
     handles = []
     requests = {}  # id(module) -> (need_weights, average_attn_weights) its caller asked for
@@ -51,11 +59,10 @@ def attention_maps(model, x, **forward_kwargs):
         return hook
 
     try:
-        for name, module in model.named_modules():
-            if isinstance(module, MultiheadAttention):
-                handles.append(module.register_forward_pre_hook(pre_hook, with_kwargs=True))
-                handles.append(module.register_forward_hook(make_hook(name), with_kwargs=True))
-        with no_grad():
+        for name, module in attention:
+            handles.append(module.register_forward_pre_hook(pre_hook, with_kwargs=True))
+            handles.append(module.register_forward_hook(make_hook(name), with_kwargs=True))
+        with eval_mode(model), no_grad():
             model(x, **forward_kwargs)
     finally:
         for h in handles:
