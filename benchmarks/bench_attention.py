@@ -8,8 +8,8 @@
 2. scaled_dot_product_attention alone at that shape, forward and
    forward + backward;
 3. peak memory of SDPA forward + backward at sequence 2048, 4096 and 8192
-   (2 heads of 64 features, one subprocess per size, growth of ru_maxrss over
-   the process's size after the inputs exist): the fused kernel's extra
+   (2 heads of 64 features, one subprocess per size; the peak RSS, VmHWM, is
+   reset once the inputs exist and its growth read after each call): the fused kernel's extra
    memory grows linearly with the length; the L×S scores alone would be
    2·L²·4 bytes (32 MiB, 128 MiB, 512 MiB).
 
@@ -88,36 +88,41 @@ def bench_sdpa(torch, repeats):
 
 
 MEMORY_CHILD = """
-import json, resource, sys
+import json, sys
 import numpy as np
 lib, n, threads = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
 if lib == "glassnet":
     import glassnet as m
-    m.set_num_threads(threads)
-    sdpa = m.nn.functional.scaled_dot_product_attention
 else:
     import torch as m
-    m.set_num_threads(threads)
-    sdpa = m.nn.functional.scaled_dot_product_attention
-# float32 drawn straight into numpy and shared zero-copy: no temporary raises the peak before the baseline.
+m.set_num_threads(threads)
+sdpa = m.nn.functional.scaled_dot_product_attention
 rng = np.random.default_rng(0)
-def leaf(length):
+def leaf(length):  # float32 drawn straight into numpy, shared zero-copy
     return m.from_numpy(rng.standard_normal((1, 2, length, 64), dtype=np.float32)).requires_grad_()
+def status(key):  # kB
+    for line in open("/proc/self/status"):
+        if line.startswith(key):
+            return int(line.split()[1])
+def reset_peak():  # Linux: VmHWM := VmRSS
+    with open("/proc/self/clear_refs", "w") as f:
+        f.write("5")
 q, k, v = (leaf(n) for _ in range(3))
 warm = [leaf(256) for _ in range(3)]
 sdpa(*warm).sum().backward()  # first-call allocations (thread pool, buffers) before the baseline
-base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+reset_peak()
+base = status("VmRSS:")
 out = sdpa(q, k, v)
-fwd = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+fwd = status("VmHWM:")
 out.sum().backward()
-end = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+end = status("VmHWM:")
 print(json.dumps({"forward": (fwd - base) / 1024, "total": (end - base) / 1024}))
 """
 
 
 def bench_memory(threads):
     print("peak RSS growth of SDPA forward + backward, (1, 2, L, 64) float32, one subprocess per size "
-          "(MiB above the process after its inputs exist; the 2·L·L float32 scores alone: 32 / 128 / 512 MiB)")
+          "(MiB of peak RSS above the process after its inputs exist; the 2·L·L float32 scores alone: 32 / 128 / 512 MiB)")
     rows = {}
     for lib in ("glassnet", "torch"):
         for n in (2048, 4096, 8192):

@@ -259,21 +259,32 @@ def test_sdpa_dropout_gradcheck(rng):
 
 def test_sdpa_memory_is_linear_in_length():
     """Forward and backward at L = S = 4096 with one head: the 64 MiB float32
-    score matrix would show in the peak RSS; the blocked kernel stays far below."""
+    score matrix would show in the peak RSS; the blocked kernel adds a few
+    MiB (outputs, gradients, per-thread blocks)."""
     code = textwrap.dedent("""
-        import resource, numpy as np, glassnet as gn
+        import numpy as np, glassnet as gn
         import glassnet.nn.functional as F
-        n = 4096
-        q, k, v = (gn.randn(1, 1, n, 32, requires_grad=True) for _ in range(3))
-        base = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        def status(key):
+            for line in open("/proc/self/status"):
+                if line.startswith(key):
+                    return int(line.split()[1]) / 1024
+        rng = np.random.default_rng(0)
+        q, k, v = (gn.from_numpy(rng.standard_normal((1, 1, 4096, 32), dtype=np.float32)).requires_grad_()
+                   for _ in range(3))
+        F.scaled_dot_product_attention(q[..., :64, :], k, v).sum().backward()  # warm up
+        with open("/proc/self/clear_refs", "w") as f:
+            f.write("5")  # peak RSS := current RSS
+        base = status("VmRSS:")
         out = F.scaled_dot_product_attention(q, k, v, is_causal=True)
         out.sum().backward()
-        print((resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - base) / 1024)
+        print(status("VmHWM:") - base)
     """)
     r = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300)
+    if r.returncode != 0 and "clear_refs" in r.stderr:
+        pytest.skip("needs Linux's /proc/self/clear_refs to reset the peak RSS")
     assert r.returncode == 0, r.stderr
     grown_mib = float(r.stdout.strip())
-    assert grown_mib < 24, grown_mib
+    assert 0.5 < grown_mib < 24, grown_mib
 
 
 # ---- bad input --------------------------------------------------------------------
