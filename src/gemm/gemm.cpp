@@ -297,23 +297,29 @@ void gemm_packed_rows(const Problem<T>& p, int threads) {
   const MicroKernel<T> kernel = &micro_kernel_avx512<T>;
   const int64_t m_tiles = ceil_div(p.M, MR);
   const int64_t parts = std::min<int64_t>(threads, m_tiles);
+  // Equal k and column blocks (K = 512 as 256 + 256, not 384 + 128): the
+  // short last block would pay the C update and the kernel's ramp for few
+  // flops. Multiples of 8 (k) and NR (columns) keep the packers on their
+  // vector loops; neither can exceed KC or NC.
+  const int64_t kc_step = round_up(ceil_div(p.K, ceil_div(p.K, KC)), 8);
+  const int64_t nc_step = round_up(ceil_div(p.N, ceil_div(p.N, NC)), NR);
 
   run(static_cast<int>(parts), parts, [&](int64_t t0, int64_t t1) {
     static thread_local PackBuffer a_buf, b_buf;
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t r0 = t * m_tiles / parts * MR, r1 = std::min(p.M, (t + 1) * m_tiles / parts * MR);
       const int64_t mc_max = std::min(round_up(MC, MR), round_up(r1 - r0, MR));
-      T* ap = a_buf.get<T>(mc_max * KC);
-      T* bp = b_buf.get<T>(KC * round_up(std::min(NC, p.N), NR));
+      T* ap = a_buf.get<T>(mc_max * kc_step);
+      T* bp = b_buf.get<T>(kc_step * std::min(nc_step, round_up(p.N, NR)));
       for (int64_t ic = r0; ic < r1; ic += mc_max) {
         const int64_t mc = std::min(mc_max, r1 - ic);
-        for (int64_t pc = 0; pc < p.K; pc += KC) {
-          const int64_t kc = std::min(KC, p.K - pc);
+        for (int64_t pc = 0; pc < p.K; pc += kc_step) {
+          const int64_t kc = std::min(kc_step, p.K - pc);
           pack_a_for<T>(MR, mc, kc, p.A + ic * p.rsA + pc * p.csA, p.rsA, p.csA, ap);
           const T beta = pc == 0 ? p.beta : T(1);
           const bool last = pc + kc == p.K;
-          for (int64_t jc = 0; jc < p.N; jc += NC) {
-            const int64_t nc = std::min(NC, p.N - jc);
+          for (int64_t jc = 0; jc < p.N; jc += nc_step) {
+            const int64_t nc = std::min(nc_step, p.N - jc);
             pack_b_for<T>(NR, kc, nc, p.B + pc * p.rsB + jc * p.csB, p.rsB, p.csB, bp);
             for (int64_t ir = 0; ir < mc; ir += MR) {
               const int m = static_cast<int>(std::min<int64_t>(MR, mc - ir));
