@@ -116,9 +116,10 @@ template <class T>
 void micro_kernel_avx512(int64_t k, const T* a, int64_t rsA, int64_t csA, const T* b, int64_t rsB,
                          T alpha, T beta, T* c, int64_t rsC, int64_t csC, int m, int n,
                          const TileEpilogue<T>* ep);
-// Transposing float32 packers for that tile, full panels only.
-void pack_a12_rowmajor_avx512(int64_t kc, const float* a, int64_t rsA, float* ap);
-void pack_b32_colmajor_avx512(int64_t kc, const float* b, int64_t csB, float* bp);
+// Transposing float32 packers for that tile, full panels only. `next`, when
+// not null, is the next panel's source (same strides), prefetched meanwhile.
+void pack_a12_rowmajor_avx512(int64_t kc, const float* a, int64_t rsA, float* ap, const float* next);
+void pack_b32_colmajor_avx512(int64_t kc, const float* b, int64_t csB, float* bp, const float* next);
 // bp[p·NR + j] = b[j·csB + p] for j < n ≤ NR, p < kc (Bᵀ of a row-major
 // matrix into one sup panel); columns ≥ n are not written.
 template <class T>

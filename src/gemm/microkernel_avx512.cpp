@@ -167,9 +167,17 @@ void micro_kernel_avx512<double>(int64_t k, const double* a, int64_t, int64_t, c
 // ap[k·12 + i] = a[i·rsA + k] for i < 12, k < kc: rows 0-7 and 8-11 through
 // two 8×8 register transposes per 8 k steps (the second with four zero rows,
 // of which only the first four lanes are stored).
-void pack_a12_rowmajor_avx512(int64_t kc, const float* a, int64_t rsA, float* ap) {
+//
+// A panel is 12 short row segments (kc floats each) far apart: too short for
+// the hardware prefetcher to ramp up, so packing from DRAM waits on every
+// line. When `next` (the next panel's first row, same rsA) is given, its
+// lines are requested while this panel is transposed: one line per row
+// every 16 k.
+void pack_a12_rowmajor_avx512(int64_t kc, const float* a, int64_t rsA, float* ap, const float* next) {
   int64_t k = 0;
   for (; k + 8 <= kc; k += 8) {
+    if (next && (k & 8) == 0)
+      for (int i = 0; i < 12; ++i) _mm_prefetch(reinterpret_cast<const char*>(next + i * rsA + k), _MM_HINT_T0);
     __m256 r[8], s[8];
     for (int i = 0; i < 8; ++i) r[i] = _mm256_loadu_ps(a + i * rsA + k);
     for (int i = 0; i < 4; ++i) s[i] = _mm256_loadu_ps(a + (8 + i) * rsA + k);
@@ -186,10 +194,12 @@ void pack_a12_rowmajor_avx512(int64_t kc, const float* a, int64_t rsA, float* ap
 }
 
 // bp[k·32 + j] = b[j·csB + k] for j < 32, k < kc: four 8×8 transposes per
-// 8 k steps.
-void pack_b32_colmajor_avx512(int64_t kc, const float* b, int64_t csB, float* bp) {
+// 8 k steps; `next` as for pack_a12_rowmajor_avx512 (32 segments).
+void pack_b32_colmajor_avx512(int64_t kc, const float* b, int64_t csB, float* bp, const float* next) {
   int64_t k = 0;
   for (; k + 8 <= kc; k += 8) {
+    if (next && (k & 8) == 0)
+      for (int j = 0; j < 32; ++j) _mm_prefetch(reinterpret_cast<const char*>(next + j * csB + k), _MM_HINT_T0);
     for (int h = 0; h < 4; ++h) {
       __m256 r[8];
       for (int j = 0; j < 8; ++j) r[j] = _mm256_loadu_ps(b + (h * 8 + j) * csB + k);

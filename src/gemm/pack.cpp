@@ -39,7 +39,7 @@ void pack_a(int64_t mc, int64_t kc, const T* a, int64_t rsA, int64_t csA, T* ap)
     }
     if constexpr (std::is_same_v<T, float> && MR == 12) {
       if (rows == MR && csA == 1 && use_avx512()) {
-        pack_a12_rowmajor_avx512(kc, a0, rsA, ap);
+        pack_a12_rowmajor_avx512(kc, a0, rsA, ap, i0 + 2 * MR <= mc ? a0 + MR * rsA : nullptr);
         continue;
       }
     }
@@ -74,7 +74,7 @@ void pack_b(int64_t kc, int64_t nc, const T* b, int64_t rsB, int64_t csB, T* bp)
     }
     if constexpr (std::is_same_v<T, float> && NR == 32) {
       if (cols == NR && rsB == 1 && csB != 1 && use_avx512()) {
-        pack_b32_colmajor_avx512(kc, b0, csB, bp);
+        pack_b32_colmajor_avx512(kc, b0, csB, bp, j0 + 2 * NR <= nc ? b0 + NR * csB : nullptr);
         continue;
       }
     }
