@@ -256,6 +256,8 @@ def test_train_writes_the_report(trained_run):
     assert page.sections == SECTION_IDS
     summary = json.loads((out / "summary.json").read_text())
     assert f"{100 * summary['test_accuracy']:.2f}%" in text
+    assert {"report.html", "health.json", "model_config.json"} <= set(summary["files"])
+    assert all((out / name).is_file() for name in summary["files"])
     health = json.loads((out / "health.json").read_text())
     assert len(health["dead_fraction"]["1 ReLU"]) == 2
     config = json.loads((out / "model_config.json").read_text())
@@ -273,6 +275,8 @@ def test_explain_is_a_subcommand():
 def test_no_report_flag(tmp_path, capsys):
     assert cli.main(["train", "--epochs", "1", "--out", str(tmp_path), "--no-progress", "--no-report"]) == 0
     assert not (tmp_path / "report.html").exists() and not (tmp_path / "health.json").exists()
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert "report.html" not in summary["files"] and all((tmp_path / n).is_file() for n in summary["files"])
     assert "skipped" not in capsys.readouterr().out
 
 

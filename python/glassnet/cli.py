@@ -236,6 +236,16 @@ def run_train(args):
     save(model.state_dict(), os.path.join(args.out, "model.safetensors"),
          metadata={"model": args.model, "dataset": args.dataset, "test_accuracy": repr(result["accuracy"]),
                    METADATA_KEY: json.dumps(config)})
+    files = ["checkpoint.safetensors", "model.safetensors", CONFIG_FILE, "history.csv", "summary.json", "summary.md"]
+    series = None
+    if report_skipped is None:
+        series = series_from_monitor(health, model) if health.history else None
+        if series and epochs_done:
+            series = _continue_series(read_health(args.out), series, epochs_done)
+        if series:
+            save_health(series, args.out)
+            files.append(HEALTH_FILE)
+        files.append(REPORT_FILE)   # written below, after the summary
     summary = {"model": args.model, "dataset": args.dataset, "epochs": args.epochs,
                "epochs_run": len(history.history.get("loss", [])), "batch_size": args.batch_size, "lr": args.lr,
                "optimizer": args.optimizer, "schedule": args.schedule, "weight_decay": args.weight_decay,
@@ -245,8 +255,7 @@ def run_train(args):
                "train_samples": len(train_set), "test_samples": total, "test_accuracy": result["accuracy"],
                "test_correct": correct, "test_loss": result["loss"], "seconds": round(train_seconds, 3),
                "confusion_matrix": matrix.tolist(), "history": history.history,
-               "files": ["checkpoint.safetensors", "model.safetensors", CONFIG_FILE, "history.csv", "summary.json",
-                         "summary.md"]}
+               "files": files}
     if args.standardize:  # what an inference script must apply to raw inputs
         summary["input_mean"] = np.round(mean.reshape(-1), 6).tolist()
         summary["input_std"] = np.round(std.reshape(-1), 6).tolist()
@@ -256,21 +265,13 @@ def run_train(args):
         f.write(_summary_markdown(summary))
     print(f"test accuracy: {100 * result['accuracy']:.2f}% ({correct}/{total})  test loss {result['loss']:.4f}  "
           f"[{train_seconds:.1f}s]", flush=True)
-    files = list(summary["files"])
     if report_skipped is None:
-        series = series_from_monitor(health, model) if health.history else None
-        if series and epochs_done:
-            series = _continue_series(read_health(args.out), series, epochs_done)
-        if series:
-            save_health(series, args.out)
-            files.append(HEALTH_FILE)
         facts = [("test accuracy", f"{100 * result['accuracy']:.2f}%"), ("test loss", f"{result['loss']:.4f}"),
                  ("epochs", str(summary["epochs_run"])), ("training time", f"{train_seconds:.1f} s"),
                  ("optimiser", f"{args.optimizer}, lr {args.lr:g}")]
         report_start = time.perf_counter()
         _write_report(model, test_set, args.out, title=f"{args.model} on {args.dataset}", subtitle_data=data_name,
                       config=config, history=history.history, health=series, facts=facts)
-        files.append(REPORT_FILE)
         report_seconds = time.perf_counter() - report_start
     print(f"wrote {args.out}/: " + ", ".join(files) + (f" [report {report_seconds:.1f}s]" if report_skipped is None
                                                         else ""), flush=True)
@@ -321,6 +322,8 @@ def _summary_markdown(s):
              f"test loss {s['test_loss']:.4f}",
              f"- {s['epochs_run']} epochs, {s['optimizer']} lr {s['lr']} ({s['schedule']}), batch {s['batch_size']}, "
              f"seed {s['seed']}, device {s['device']}, {s['threads']} threads, {s['seconds']} s",
+             *([f"- what the network learned, in pictures: [{REPORT_FILE}]({REPORT_FILE})"]
+               if REPORT_FILE in s.get("files", []) else []),
              "", "## Per epoch", "", "| epoch | loss | accuracy | val_loss | val_accuracy |",
              "|---:|---:|---:|---:|---:|"]
     h = s["history"]

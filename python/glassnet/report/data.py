@@ -7,7 +7,7 @@ attribution and feature-visualisation sections can show model-space results
 in the same frame as the raw inputs.
 """
 from dataclasses import dataclass, field
-from typing import Callable, Optional
+from typing import Optional
 
 import numpy as np
 
