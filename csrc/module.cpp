@@ -16,7 +16,9 @@ PYBIND11_MODULE(_C, m) {
   init_activation(m);
   init_loss(m);
   init_nn(m);
+  init_attention(m);
   init_conv(m);
+  init_rnn(m);
   init_optim(m);
   init_cuda(m);
   init_bench(m);

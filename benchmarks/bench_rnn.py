@@ -1,0 +1,111 @@
+"""Training step of a recurrent layer, glassnet against PyTorch on the same
+weights and data, timed alternately in this process (medians of repeats).
+
+One step: forward over the whole sequence, MSE loss against a target,
+backward, SGD step. Default: LSTM(32→128) and GRU(32→128), one layer,
+batch 32 × 50 time steps, float32.
+
+    python benchmarks/bench_rnn.py [--threads 2] [--repeats 30] [--modes LSTM GRU]
+                                   [--batch 32] [--steps 50] [--input 32] [--hidden 128]
+                                   [--layers 1] [--bidirectional]
+
+Before timing, the first step's loss and every gradient are compared between
+the two libraries, so both compute the same thing. torch runs its own CPU
+LSTM (oneDNN when built with it) with its default settings."""
+import argparse
+import os
+import statistics
+import time
+
+import numpy as np
+
+import glassnet as gn
+
+
+def build(lib, mode, weights, args):
+    cls = getattr(lib.nn, mode)
+    model = cls(args.input, args.hidden, num_layers=args.layers, bidirectional=args.bidirectional)
+    model.load_state_dict({k: lib.from_numpy(v.copy()) for k, v in weights.items()})
+    opt = lib.optim.SGD(model.parameters(), lr=0.01)
+    mse = lib.nn.functional.mse_loss
+
+    def step(x, target):
+        out, _ = model(x)
+        loss = mse(out, target)
+        opt.zero_grad()
+        loss.backward()
+        opt.step()
+        return loss
+
+    return model, step
+
+
+def bench(mode, args):
+    import torch
+
+    ref = getattr(torch.nn, mode)(args.input, args.hidden, num_layers=args.layers, bidirectional=args.bidirectional)
+    weights = {k: v.detach().numpy().copy() for k, v in ref.state_dict().items()}
+    rng = np.random.default_rng(0)
+    D = 2 if args.bidirectional else 1
+    x = rng.standard_normal((args.steps, args.batch, args.input)).astype(np.float32)
+    y = rng.standard_normal((args.steps, args.batch, D * args.hidden)).astype(np.float32)
+    gx, gy = gn.from_numpy(x), gn.from_numpy(y)
+    tx, ty = torch.from_numpy(x), torch.from_numpy(y)
+    g_model, g_step = build(gn, mode, weights, args)
+    t_model, t_step = build(torch, mode, weights, args)
+
+    # The same first step: equal losses and gradients (float32 rounding).
+    g_loss, t_loss = g_step(gx, gy).item(), t_step(tx, ty).item()
+    assert abs(g_loss - t_loss) <= 1e-4 * abs(t_loss), (g_loss, t_loss)
+    t_grads = dict(t_model.named_parameters())
+    for name, p in g_model.named_parameters():
+        np.testing.assert_allclose(p.grad.numpy(), t_grads[name].grad.numpy(), rtol=1e-3, atol=1e-6, err_msg=name)
+
+    times = {"glassnet": [], "torch": []}
+    for _ in range(3):  # warm-up
+        g_step(gx, gy)
+        t_step(tx, ty)
+    for _ in range(args.repeats):
+        for name, run in (("glassnet", lambda: g_step(gx, gy)), ("torch", lambda: t_step(tx, ty))):
+            start = time.perf_counter()
+            run()
+            times[name].append(time.perf_counter() - start)
+    g, t = statistics.median(times["glassnet"]), statistics.median(times["torch"])
+    shape = (f"{mode}({args.input}→{args.hidden}{', layers=' + str(args.layers) if args.layers > 1 else ''}"
+             f"{', bidirectional' if args.bidirectional else ''}), batch {args.batch} × {args.steps} steps")
+    # Flops of the GEMMs: forward 2·T·B·G·(I+H), backward twice that.
+    G = {"LSTM": 4, "GRU": 3, "RNN": 1}[mode] * args.hidden
+    flops = 3 * 2 * args.steps * args.batch * G * (args.input + args.hidden) * D * args.layers
+    print(f"{shape}: training step (forward + MSE + backward + SGD), float32, {args.threads} thread(s), "
+          f"medians of {args.repeats} alternating runs")
+    print(f"  glassnet {g * 1e3:8.2f} ms/step  ({flops / g / 1e9:5.1f} GFLOP/s)")
+    print(f"  torch    {t * 1e3:8.2f} ms/step  ({flops / t / 1e9:5.1f} GFLOP/s)")
+    print(f"  ratio glassnet/torch = {g / t:.2f}  (target <= 1.0)")
+    return g / t
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", 2)))
+    parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--modes", nargs="+", default=["LSTM", "GRU"], choices=["LSTM", "GRU", "RNN"])
+    parser.add_argument("--batch", type=int, default=32)
+    parser.add_argument("--steps", type=int, default=50)
+    parser.add_argument("--input", type=int, default=32)
+    parser.add_argument("--hidden", type=int, default=128)
+    parser.add_argument("--layers", type=int, default=1)
+    parser.add_argument("--bidirectional", action="store_true")
+    args = parser.parse_args(argv)
+
+    import torch
+
+    gn.set_num_threads(args.threads)
+    torch.set_num_threads(args.threads)
+    print(f"load average {os.getloadavg()[0]:.2f}, glassnet GEMM kernels: {gn._C.gemm_kernel_name()}"
+          if hasattr(gn._C, "gemm_kernel_name") else f"load average {os.getloadavg()[0]:.2f}")
+    for mode in args.modes:
+        bench(mode, args)
+
+
+if __name__ == "__main__":
+    main()
