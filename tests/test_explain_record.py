@@ -1,6 +1,7 @@
 """record(): what it captures, that it cleans up, and that its statistics
 (and HealthMonitor's during fit) equal numpy's on the recorded tensors."""
 import copy
+import json
 
 import numpy as np
 import pytest
@@ -261,6 +262,9 @@ def test_health_monitor_layer_statistics_equal_numpy_over_an_epoch():
         grads = h["layers"][name]["gradient"]
         assert grads["count"] == [a.size, a.size] and grads["norm"][0] > 0
     assert h["layers"]["1"]["activation"]["dead_units"] == [1, 1]
+    plain = json.loads(json.dumps(monitor.history_json()))
+    assert plain["layers"]["1"]["activation"]["hist"][0] == list(h["layers"]["1"]["activation"]["hist"][0])
+    assert plain["weights"]["0.weight"]["norm"] == h["weights"]["0.weight"]["norm"]
     assert h["update_ratio"] == {} and len(h["weight_grads"]["0.weight"]["mean"]) == 2
     assert _hook_count(model) == 0
 

@@ -156,6 +156,11 @@ class HealthMonitor(Callback):
     def on_train_end(self, logs=None):
         self._close()
 
+    def history_json(self):
+        """`history` with its numpy arrays as lists (and NaN as None), ready
+        for ``json.dump``."""
+        return _builtin(self.history)
+
     def close(self):
         """Remove the recording hooks (fit does it through on_train_end; call
         this after a run that stopped with an exception)."""
@@ -215,3 +220,17 @@ def _append(columns, summary, epochs_so_far):
     for key, value in summary.items():
         values = columns.setdefault(key, [None] * (epochs_so_far - 1))
         values.append(value)
+
+
+def _builtin(value):
+    if isinstance(value, dict):
+        return {k: _builtin(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_builtin(v) for v in value]
+    if isinstance(value, np.ndarray):
+        return _builtin(value.tolist())
+    if isinstance(value, np.generic):
+        value = value.item()
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    return value
