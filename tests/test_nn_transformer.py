@@ -202,6 +202,38 @@ def test_eval_inference_matches_torch_fast_path(rng):
     np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-5)
 
 
+@pytest.mark.filterwarnings("ignore:The PyTorch API of nested tensors")  # torch's note on its own prototype
+@pytest.mark.parametrize("kpm_kind", ["left_aligned", "left_aligned_float", "not_left_aligned"])
+@pytest.mark.parametrize("grad", [False, True])
+def test_eval_with_padding_matches_torch_nested_path(rng, kpm_kind, grad):
+    """torch's inference with a left-aligned padding mask runs on nested tensors
+    and returns zeros (then the final norm of zeros) at padded positions;
+    glassnet gives the same outputs in the same cases, and computes them
+    where torch does (grad needed, or padding not left-aligned)."""
+    kw = dict(dim_feedforward=32, batch_first=True)
+    t_enc = torch.nn.TransformerEncoder(torch.nn.TransformerEncoderLayer(16, 4, **kw), 2,
+                                        norm=torch.nn.LayerNorm(16))
+    g_enc = gn.nn.TransformerEncoder(gn.nn.TransformerEncoderLayer(16, 4, **kw), 2, norm=gn.nn.LayerNorm(16))
+    with torch.no_grad():
+        t_enc.norm.bias.add_(0.5)
+    copy_weights(g_enc, t_enc)
+    t_enc.eval()
+    g_enc.eval()
+    x = rng.standard_normal((3, 6, 16)).astype(np.float32)
+    kpm = np.zeros((3, 6), dtype=bool)
+    kpm[1, 4:] = kpm[2, 2:] = True
+    if kpm_kind == "not_left_aligned":
+        kpm[0, 0] = True
+    kpm = np.where(kpm, -np.inf, 0.0).astype(np.float32) if kpm_kind == "left_aligned_float" else kpm
+    with torch.set_grad_enabled(grad):
+        ref = t_enc(torch.tensor(x), src_key_padding_mask=torch.tensor(kpm)).detach().numpy()
+    with gn.set_grad_enabled(grad):
+        out = g_enc(gn.tensor(x), src_key_padding_mask=gn.tensor(kpm)).detach().numpy()
+    np.testing.assert_allclose(out, ref, rtol=1e-4, atol=1e-5)
+    padded_rows_are_bias = np.allclose(ref[2, 3], t_enc.norm.bias.detach().numpy())
+    assert padded_rows_are_bias == (kpm_kind != "not_left_aligned" and not grad)
+
+
 def test_dropout_active_in_training(rng):
     layer = gn.nn.TransformerEncoderLayer(8, 2, dim_feedforward=16, dropout=0.3, batch_first=True)
     x = gn.tensor(rng.standard_normal((2, 5, 8)).astype(np.float32))

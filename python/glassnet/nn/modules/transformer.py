@@ -6,6 +6,7 @@ import copy
 
 from ..._creation import full
 from ..._tensor import Tensor
+from ...autograd.grad_mode import is_grad_enabled
 from .. import functional as F
 from .. import init
 from .attention import MultiheadAttention
@@ -165,10 +166,33 @@ class TransformerEncoder(Module):
         self.layers = _get_clones(encoder_layer, num_layers)
         self.num_layers = num_layers
         self.norm = norm
-        # Accepted for torch compatibility: glassnet has no nested tensors, and
-        # padded positions are computed (not zeroed) whatever this says.
         self.enable_nested_tensor = enable_nested_tensor
         self.mask_check = mask_check
+        # torch runs inference with a padding mask on nested tensors when the
+        # layer suits its fused path, and pads the result back with zeros;
+        # glassnet computes the same numbers and zeroes the padded positions
+        # in exactly those cases, so outputs match torch's everywhere.
+        layer = encoder_layer
+        self.use_nested_tensor = bool(
+            enable_nested_tensor and isinstance(layer, TransformerEncoderLayer) and not layer.norm_first
+            and layer.self_attn.batch_first and layer.self_attn._qkv_same_embed_dim
+            and layer.self_attn.in_proj_bias is not None and layer.activation_relu_or_gelu
+            and layer.norm1.eps == layer.norm2.eps and layer.self_attn.num_heads % 2 == 0)
+
+    def _pads_with_zeros(self, src, mask, key_padding_mask):
+        """True where torch would take its nested-tensor path: eval mode, no
+        gradient needed, batched src, a left-aligned padding mask, no src mask."""
+        if not (self.use_nested_tensor and len(self.layers) and not self.layers[0].training and src.ndim == 3
+                and key_padding_mask is not None and mask is None):
+            return False
+        if is_grad_enabled() and (src.requires_grad or any(p.requires_grad for p in self.layers[0].parameters())):
+            return False
+        if self.mask_check:
+            keep = (~key_padding_mask if key_padding_mask.dtype.name == "bool" else key_padding_mask == 0).numpy()
+            # left-aligned: every row keeps a prefix and pads the rest
+            if keep.ndim != 2 or (keep[:, 1:] & ~keep[:, :-1]).any():
+                return False
+        return True
 
     def forward(self, src, mask=None, src_key_padding_mask=None, is_causal=None):
         if not isinstance(src, Tensor):
@@ -179,6 +203,9 @@ class TransformerEncoder(Module):
         out = src
         for layer in self.layers:
             out = layer(out, src_mask=mask, is_causal=is_causal, src_key_padding_mask=src_key_padding_mask)
+        if self._pads_with_zeros(src, mask, src_key_padding_mask):
+            pad = src_key_padding_mask if src_key_padding_mask.dtype.name == "bool" else src_key_padding_mask != 0
+            out = out.masked_fill(pad.unsqueeze(-1), 0.0)
         if self.norm is not None:
             out = self.norm(out)
         return out
