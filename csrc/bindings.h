@@ -21,6 +21,7 @@ void init_linalg(py::module_& m);
 void init_activation(py::module_& m);
 void init_loss(py::module_& m);
 void init_nn(py::module_& m);
+void init_attention(py::module_& m);
 void init_conv(py::module_& m);
 void init_rnn(py::module_& m);
 void init_optim(py::module_& m);

@@ -16,6 +16,7 @@ PYBIND11_MODULE(_C, m) {
   init_activation(m);
   init_loss(m);
   init_nn(m);
+  init_attention(m);
   init_conv(m);
   init_rnn(m);
   init_optim(m);

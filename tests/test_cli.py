@@ -3,6 +3,7 @@ subprocess writing their files; the default digits run reaches the promised
 accuracy."""
 import csv
 import gzip
+import importlib.util
 import json
 import os
 import re
@@ -89,8 +90,11 @@ def test_short_train_run_writes_everything(tmp_path):
     acc, correct, total = _accuracy(r.stdout)
     assert total == 359 and correct == round(acc * total) and acc > 0.85
     assert "epoch 3/3" in r.stdout
-    for name in ("checkpoint.safetensors", "model.safetensors", "history.csv", "summary.json", "summary.md"):
+    for name in ("checkpoint.safetensors", "model.safetensors", "model_config.json", "history.csv", "summary.json",
+                 "summary.md"):
         assert (out / name).is_file(), name
+    if importlib.util.find_spec("matplotlib") is not None:  # the report itself: tests/test_report.py
+        assert (out / "report.html").is_file() and (out / "health.json").is_file()
     summary = json.loads((out / "summary.json").read_text())
     assert summary["test_accuracy"] == pytest.approx(acc, abs=1e-4) and summary["epochs_run"] == 3
     assert np.array(summary["confusion_matrix"]).sum() == total
@@ -107,7 +111,7 @@ def test_killed_run_resumes_to_the_same_result(tmp_path):
     equal those of an uninterrupted run."""
     from glassnet.checkpoint import load_checkpoint
 
-    args = ["train", "--epochs", "6", "--threads", "1"]
+    args = ["train", "--epochs", "6", "--threads", "1", "--no-report"]
     straight = glassnet(*args, "--out", str(tmp_path / "a"))
     assert straight.returncode == 0, straight.stderr
     env = dict(os.environ, PYTHONPATH=PACKAGE_PARENT + os.pathsep + os.environ.get("PYTHONPATH", ""))
@@ -157,6 +161,8 @@ def test_train_on_mnist_files(tmp_path):
     assert total == 50 and acc >= 0.0
     w = gn.serialization.load(tmp_path / "o" / "model.safetensors")
     assert w["1.weight"].shape == (256, 784)  # Flatten, then Linear(784, 256)
+    if importlib.util.find_spec("matplotlib") is not None:  # each hidden unit's weights drawn as a 28x28 image
+        assert "28×28 image they multiply" in (tmp_path / "o" / "report.html").read_text(encoding="utf-8")
 
 
 @pytest.mark.slow

@@ -123,7 +123,9 @@ def test_record_stats_over_batches_equal_numpy_on_the_recorded_tensors():
                 assert got["dead_units"] == np.count_nonzero(unit_max <= 0)
             else:  # unit statistics describe activations only
                 assert "dead_units" not in got and "zero_fraction" not in got
-            counts, edges = np.histogram(seen[(name, kind)][-1], bins=30)
+            last = seen[(name, kind)][-1].reshape(-1)
+            stride = -(-last.size // gx.running.HIST_VALUES)  # a strided sample of at most HIST_VALUES
+            counts, edges = np.histogram(last[::stride], bins=30)
             np.testing.assert_array_equal(got["hist"], counts)
             np.testing.assert_allclose(got["edges"], edges)
             full = gx.tensor_stats(a)
@@ -206,12 +208,13 @@ class _Snapshots(Callback):
         self.weights.append([p.detach().numpy().copy() for p in self.model.parameters()])
 
 
-def test_health_monitor_update_ratios_equal_numpy_on_weight_snapshots():
+@pytest.mark.parametrize("on_device", [None, True])
+def test_health_monitor_update_ratios_equal_numpy_on_weight_snapshots(on_device):
     gn.manual_seed(3)
     model = nn.Sequential(*digits_cnn_layers())
     x, y = digits()[0][:256], digits()[1][:256]
     start = [p.detach().numpy().copy() for p in model.parameters()]
-    snaps, monitor = _Snapshots(), HealthMonitor(bins=12)
+    snaps, monitor = _Snapshots(), HealthMonitor(bins=12, on_device=on_device)
     gn.train.fit(model, (x, y), loss="cross_entropy", optimizer=gn.optim.SGD(model.parameters(), lr=0.1),
                  epochs=2, batch_size=64, progress=False, callbacks=[monitor, snaps])
     h = monitor.history
@@ -228,6 +231,9 @@ def test_health_monitor_update_ratios_equal_numpy_on_weight_snapshots():
         np.testing.assert_allclose(h["weights"][name]["norm"][-1], np.linalg.norm(w), rtol=1e-12)
         assert len(h["weights"][name]["hist"]) == 2 and len(h["weights"][name]["hist"][0]) == 12
         np.testing.assert_allclose(h["update_ratio_mean"][name][0], np.mean(h["update_ratio"][name][:4]))
+        g = p.grad.numpy().astype(np.float64)  # the last step's gradient is in the epoch's statistics
+        assert h["weight_grads"][name]["count"][-1] == 4 * g.size
+        assert h["weight_grads"][name]["max"][-1] >= g.max()
     assert _hook_count(model) == 0
 
 
@@ -296,3 +302,33 @@ def test_running_stats_rejects_a_stream_whose_units_change():
     rs.update(gn.zeros(2, 6))
     with pytest.raises(ValueError, match=r"\[RunningStats\] .* 6 units \(dim 1\) but one of shape \(2, 5\)"):
         rs.update(gn.zeros(2, 5))
+
+
+def test_health_monitor_sampling_every_and_update_every():
+    gn.manual_seed(4)
+    model = nn.Sequential(*digits_cnn_layers())
+    x, y = digits()[0][:448], digits()[1][:448]  # 7 steps of 64
+    snaps, monitor = _Snapshots(), HealthMonitor(update_every=3, every=2)
+    gn.train.fit(model, (x, y), loss="cross_entropy", optimizer=gn.optim.SGD(model.parameters(), lr=0.1),
+                 epochs=1, batch_size=64, progress=False, callbacks=[monitor, snaps])
+    h = monitor.history
+    assert h["steps"] == [0, 3, 6]
+    w = snaps.weights
+    for k, step in enumerate([3, 6]):
+        want = np.linalg.norm(w[step][0].astype(np.float64) - w[step - 1][0]) / np.linalg.norm(w[step][0])
+        np.testing.assert_allclose(h["update_ratio"]["0.weight"][k + 1], want, rtol=1e-4)
+    # layer statistics from batches 1, 3, 5, 7 only: 4 of the 7
+    assert h["layers"]["1"]["activation"]["count"] == [4 * 64 * 8 * 64]
+    assert h["weight_grads"]["0.weight"]["count"] == [4 * 8 * 9]
+
+
+def test_record_every_samples_calls():
+    model = trained_digits_cnn()
+    x = digits()[2][:5]
+    with gx.record(model, "1", every=3, stats=True) as rec, gn.no_grad():
+        for _ in range(7):
+            model(x)
+    assert rec.stats["1"].activation.updates == 3  # calls 1, 4 and 7
+    with pytest.raises(ValueError, match=r"\[record\] every must be an int >= 1, got 0"):
+        with gx.record(model, "1", every=0):
+            pass

@@ -210,3 +210,30 @@ def test_other_kernels_in_subprocess(kernel):
                          timeout=120)
     assert res.returncode == 0, res.stderr
     assert "avx512" not in res.stdout
+
+
+def test_matmul_operator_records_the_graph_only_when_needed():
+    # a @ b takes a shortcut past autograd when nothing needs a gradient;
+    # it must still record the graph whenever an operand does.
+    rng = np.random.default_rng(3)
+    an, bn = rng.standard_normal((5, 4)), rng.standard_normal((4, 3))
+    a, b = gn.from_numpy(an), gn.from_numpy(bn)
+    plain = a @ b
+    assert plain.grad_fn is None and not plain.requires_grad
+    np.testing.assert_allclose(plain.numpy(), an @ bn, rtol=1e-12)
+    b.requires_grad_()
+    out = a @ b
+    assert out.requires_grad
+    out.sum().backward()
+    np.testing.assert_allclose(b.grad.numpy(), an.T @ np.ones((5, 3)), rtol=1e-12)
+    with gn.no_grad():
+        assert (a @ b).grad_fn is None
+    h = (a @ b) * 2.0  # an operand with a grad_fn but no requires_grad flag of its own
+    out2 = h @ gn.from_numpy(np.ones((3, 2)))
+    assert out2.grad_fn is not None
+    w = gn.nn.Parameter(gn.from_numpy(bn))  # a Tensor subclass on the right
+    out3 = a @ w
+    out3.sum().backward()
+    np.testing.assert_allclose(w.grad.numpy(), an.T @ np.ones((5, 3)), rtol=1e-12)
+    with pytest.raises(TypeError, match=r"\[matmul\]"):
+        gn.matmul(a, an)

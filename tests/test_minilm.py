@@ -431,10 +431,12 @@ def test_embeddings_match_torch_forward_on_real_weights(minilm):
 
 
 def test_batching_and_padding_do_not_change_embeddings(minilm):
-    together = minilm.encode(SENTENCES[:4]).numpy()
-    one_by_one = np.concatenate([minilm.encode([s]).numpy() for s in SENTENCES[:4]])
-    np.testing.assert_allclose(together, one_by_one, atol=1e-5)
-    assert minilm.encode(SENTENCES[:4], batch_size=3).shape == (4, 384)
+    sentences = SENTENCES[:5]
+    one_by_one = np.concatenate([minilm.encode([s]).numpy() for s in sentences])
+    # One padded batch, and batches of 2 formed longest first: rows come back in the caller's order.
+    for batch_size in (32, 2):
+        np.testing.assert_allclose(minilm.encode(sentences, batch_size=batch_size).numpy(), one_by_one, atol=1e-5)
+    assert tuple(minilm.encode([]).shape) == (0, 384)
     # Related sentences are closer than unrelated ones: the weights are really in use.
     e = minilm.encode(["A cat sleeps on the sofa.", "A kitten naps on the couch.", "Interest rates rose again."])
     sim = (e @ e.T).numpy()

@@ -162,6 +162,28 @@ void BM_MicroKernel(benchmark::State& state) {
 }
 BENCHMARK(BM_MicroKernel)->Name("microkernel/f32_6x16")->Arg(64)->Arg(256)->Arg(1024);
 
+#if defined(__x86_64__) || defined(_M_X64)
+// The AVX-512 12×32 packed kernel alone (skipped on CPUs without AVX-512).
+void BM_MicroKernel512(benchmark::State& state) {
+  if (!detail::use_avx512()) {
+    state.SkipWithError("no AVX-512");
+    return;
+  }
+  using P = detail::PackedTile512<float>;
+  constexpr int MR = P::MR, NR = P::NR;
+  const int64_t kc = state.range(0);
+  auto a = random_vector(MR * kc, 3), b = random_vector(NR * kc, 4);
+  std::vector<float> c(MR * NR);
+  for (auto _ : state) {
+    detail::micro_kernel_avx512<float>(kc, a.data(), 1, MR, b.data(), NR, 1.f, 1.f, c.data(), NR,
+                                       1, MR, NR, nullptr);
+    benchmark::DoNotOptimize(c.data());
+  }
+  set_flops(state, 2.0 * MR * NR * kc);
+}
+BENCHMARK(BM_MicroKernel512)->Name("microkernel/f32_12x32_avx512")->Arg(64)->Arg(256)->Arg(1024);
+#endif
+
 // Packing alone: an MC×KC block of A and a KC×NC block of B, plain and
 // transposed; bytes/s of the source read.
 void BM_PackA(benchmark::State& state) {

@@ -92,17 +92,30 @@ class SentenceEncoder:
         return F.normalize(mean_pool(hidden, batch["attention_mask"]), p=2.0, dim=1)
 
     def encode(self, sentences, batch_size=32):
-        """Embeddings of a list of sentences, inference only (eval mode, no graph)."""
+        """Embeddings of a list of sentences, inference only (eval mode, no graph).
+
+        Sentences are batched longest first, as sentence-transformers does, so
+        each batch pads to a length close to its members' and little work is
+        spent on [PAD]; the rows come back in the caller's order."""
+        if isinstance(sentences, str):
+            sentences = [sentences]
+        sentences = list(sentences)
+        if not sentences:
+            return gn.zeros((0, self.bert.config.hidden_size))
+        order = sorted(range(len(sentences)), key=lambda i: -len(sentences[i]))
         was_training = self.bert.training
         self.bert.eval()
-        chunks = []
+        rows = [None] * len(sentences)
         try:
             with gn.no_grad():
                 for start in range(0, len(sentences), batch_size):
-                    chunks.append(self.embed(self.tokenize(sentences[start:start + batch_size])))
+                    members = order[start:start + batch_size]
+                    embeddings = self.embed(self.tokenize([sentences[i] for i in members])).numpy()
+                    for i, row in zip(members, embeddings):
+                        rows[i] = row
         finally:
             self.bert.train(was_training)
-        return gn.cat(chunks, 0) if len(chunks) > 1 else chunks[0]
+        return gn.from_numpy(np.stack(rows))
 
 
 if __name__ == "__main__":

@@ -518,6 +518,13 @@ class Tensor:
         return _ew.pow(other, self)
 
     def __matmul__(self, other):
+        # Nothing to record (the common inference and benchmark case): call the
+        # kernel straight away; a small product costs about as much as the
+        # Python around it. Everything else goes through _linalg.matmul.
+        if type(other) is Tensor and not (_grad_state.grad_enabled and (
+                self._requires_grad or other._requires_grad
+                or self.grad_fn is not None or other.grad_fn is not None)):
+            return Tensor._wrap(_C.matmul(self._impl, other._impl))
         return _linalg.matmul(self, other)
 
     def __rmatmul__(self, other):

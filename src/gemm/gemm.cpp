@@ -177,12 +177,46 @@ void gemm_sup(const Problem<T>& p, int threads) {
 }
 #endif
 
+// Tile and cache blocks of one packed kernel.
+template <class T>
+struct PackedConfig {
+  int MR, NR;
+  int64_t MC, KC, NC;
+  MicroKernel<T> kernel;
+};
+
+template <class T>
+PackedConfig<T> packed_config() {
+#ifdef GLASSNET_GEMM_HAVE_AVX2
+  if (use_avx512()) {
+    using P = PackedTile512<T>;
+    PackedConfig<T> cfg{P::MR, P::NR, P::MC, P::KC, P::NC, &micro_kernel_avx512<T>};
+    return cfg;
+  }
+#endif
+  return {Tile<T>::MR, Tile<T>::NR, Blocking<T>::MC, Blocking<T>::KC, Blocking<T>::NC,
+          micro_kernel<T>()};
+}
+
+// Packs one MR- or NR-wide block with the routine for that tile width.
+template <class T>
+void pack_a_for(int MR, int64_t mc, int64_t kc, const T* a, int64_t rsA, int64_t csA, T* ap) {
+  if (MR == PackedTile512<T>::MR) pack_a<T, PackedTile512<T>::MR>(mc, kc, a, rsA, csA, ap);
+  else pack_a<T, Tile<T>::MR>(mc, kc, a, rsA, csA, ap);
+}
+template <class T>
+void pack_b_for(int NR, int64_t kc, int64_t nc, const T* b, int64_t rsB, int64_t csB, T* bp) {
+  if (NR == PackedTile512<T>::NR) pack_b<T, PackedTile512<T>::NR>(kc, nc, b, rsB, csB, bp);
+  else pack_b<T, Tile<T>::NR>(kc, nc, b, rsB, csB, bp);
+}
+
 // The five loops with packed A and B.
 template <class T>
 void gemm_packed(const Problem<T>& p, int threads) {
-  constexpr int MR = Tile<T>::MR, NR = Tile<T>::NR;
-  constexpr int64_t MC = Blocking<T>::MC, KC = Blocking<T>::KC, NC = Blocking<T>::NC;
-  const MicroKernel<T> kernel = micro_kernel<T>();
+  const PackedConfig<T> cfg = packed_config<T>();
+  const int MR = cfg.MR, NR = cfg.NR;
+  const int64_t MC = cfg.MC, KC = cfg.KC, NC = cfg.NC;
+  const MicroKernel<T> kernel = cfg.kernel;
 
   // Rows per ic block: at most MC, and the blocks a multiple of the thread
   // count so no thread idles at the end (M = 256 on 2 threads: 2 × 128, not 144 + 112).
@@ -205,7 +239,7 @@ void gemm_packed(const Problem<T>& p, int threads) {
       // keeps the ic loop from reading a half-packed block.
       run(threads, n_panels, [&](int64_t q0, int64_t q1) {
         const int64_t j0 = q0 * NR, cols = std::min(nc, q1 * NR) - j0;
-        pack_b<T, NR>(kc, cols, b + j0 * p.csB, p.rsB, p.csB, bp + q0 * NR * kc);
+        pack_b_for<T>(NR, kc, cols, b + j0 * p.csB, p.rsB, p.csB, bp + q0 * NR * kc);
       });
       const T beta = pc == 0 ? p.beta : T(1);
       const bool last = pc + kc == p.K;
@@ -217,7 +251,7 @@ void gemm_packed(const Problem<T>& p, int threads) {
           const int64_t ic = (t / n_parts) * mc_step, part = t % n_parts;
           const int64_t mc = std::min(mc_step, p.M - ic);
           if (ic != packed_ic) {
-            pack_a<T, MR>(mc, kc, p.A + ic * p.rsA + pc * p.csA, p.rsA, p.csA, ap);
+            pack_a_for<T>(MR, mc, kc, p.A + ic * p.rsA + pc * p.csA, p.rsA, p.csA, ap);
             packed_ic = ic;
           }
           const int64_t q_begin = part * n_panels / n_parts, q_end = (part + 1) * n_panels / n_parts;
@@ -239,6 +273,72 @@ void gemm_packed(const Problem<T>& p, int threads) {
     }
   }
 }
+
+#ifdef GLASSNET_GEMM_HAVE_AVX2
+// The packed loops for the AVX-512 tile, in the order of BLIS's zen4
+// kernels (there column-major, here transposed): each thread owns a range of
+// rows and packs its own A block (MC×KC, L3) and its own B block (KC×NC,
+// L2); inside, the A micro-panel (MR×KC, L1) stays put while the B
+// micro-panels stream from L2 under it, walking C along its rows.
+//
+//   rows of this thread → pc (KC) → pack A → jc (NC) → pack B → ir (MR) → jr (NR)
+//
+// No barriers: the threads share nothing but the read-only inputs, so a
+// thread that the OS deschedules delays only its own rows, and a pool worker
+// that has not woken up yet leaves its rows to the caller (parallel_for hands
+// out the row ranges one by one). The price is that every thread packs B for
+// itself: K·N copies per thread, a few per cent of 2·M·N·K flops at the sizes
+// that take more than one thread.
+template <class T>
+void gemm_packed_rows(const Problem<T>& p, int threads) {
+  using P = PackedTile512<T>;
+  constexpr int MR = P::MR, NR = P::NR;
+  constexpr int64_t MC = P::RowsMC, KC = P::KC, NC = P::RowsNC;
+  const MicroKernel<T> kernel = &micro_kernel_avx512<T>;
+  const int64_t m_tiles = ceil_div(p.M, MR);
+  const int64_t parts = std::min<int64_t>(threads, m_tiles);
+  // Equal k and column blocks (K = 512 as 256 + 256, not 384 + 128): the
+  // short last block would pay the C update and the kernel's ramp for few
+  // flops. Multiples of 8 (k) and NR (columns) keep the packers on their
+  // vector loops; neither can exceed KC or NC.
+  const int64_t kc_step = round_up(ceil_div(p.K, ceil_div(p.K, KC)), 8);
+  const int64_t nc_step = round_up(ceil_div(p.N, ceil_div(p.N, NC)), NR);
+
+  run(static_cast<int>(parts), parts, [&](int64_t t0, int64_t t1) {
+    static thread_local PackBuffer a_buf, b_buf;
+    for (int64_t t = t0; t < t1; ++t) {
+      const int64_t r0 = t * m_tiles / parts * MR, r1 = std::min(p.M, (t + 1) * m_tiles / parts * MR);
+      const int64_t mc_max = std::min(round_up(MC, MR), round_up(r1 - r0, MR));
+      T* ap = a_buf.get<T>(mc_max * kc_step);
+      T* bp = b_buf.get<T>(kc_step * std::min(nc_step, round_up(p.N, NR)));
+      for (int64_t ic = r0; ic < r1; ic += mc_max) {
+        const int64_t mc = std::min(mc_max, r1 - ic);
+        for (int64_t pc = 0; pc < p.K; pc += kc_step) {
+          const int64_t kc = std::min(kc_step, p.K - pc);
+          pack_a_for<T>(MR, mc, kc, p.A + ic * p.rsA + pc * p.csA, p.rsA, p.csA, ap);
+          const T beta = pc == 0 ? p.beta : T(1);
+          const bool last = pc + kc == p.K;
+          for (int64_t jc = 0; jc < p.N; jc += nc_step) {
+            const int64_t nc = std::min(nc_step, p.N - jc);
+            pack_b_for<T>(NR, kc, nc, p.B + pc * p.rsB + jc * p.csB, p.rsB, p.csB, bp);
+            for (int64_t ir = 0; ir < mc; ir += MR) {
+              const int m = static_cast<int>(std::min<int64_t>(MR, mc - ir));
+              for (int64_t jr = 0; jr < nc; jr += NR) {
+                const int n = static_cast<int>(std::min<int64_t>(NR, nc - jr));
+                const int64_t i0 = ic + ir, j0 = jc + jr;
+                TileEpilogue<T> tep;
+                kernel(kc, ap + ir * kc, 1, MR, bp + jr * kc, NR, p.alpha, beta,
+                       p.C + i0 * p.rsC + j0 * p.csC, p.rsC, p.csC, m, n,
+                       tile_epilogue(p.ep, last, i0, j0, tep));
+              }
+            }
+          }
+        }
+      }
+    }
+  });
+}
+#endif
 
 // Small-path thresholds, measured with bench_gemm (gemm/path) on Zen 3 for
 // the AVX2 kernel: the unpacked path wins only while packing cannot be
@@ -296,7 +396,7 @@ template MicroKernel<double> micro_kernel<double>();
 }  // namespace detail
 
 const char* kernel_name() {
-  if (detail::use_avx512()) return "avx2-fma (packed) + avx512 (small)";
+  if (detail::use_avx512()) return "avx512 (packed and small)";
   return detail::use_avx2() ? "avx2-fma" : "portable";
 }
 
@@ -327,6 +427,11 @@ void gemm_with(Path path, int threads, int64_t M, int64_t N, int64_t K, T alpha,
     gemm_small(p, threads);
   }
   else {
+#ifdef GLASSNET_GEMM_HAVE_AVX2
+    // Each thread its own rows when it gets enough of them that packing B
+    // once more per thread stays a small fraction of its flops.
+    if (use_avx512() && (threads == 1 || p.M >= 256 * threads)) return gemm_packed_rows(p, threads);
+#endif
     gemm_packed(p, threads);
   }
 }

@@ -54,8 +54,8 @@ void gemm_reference(int64_t M, int64_t N, int64_t K, T alpha,
                     T beta, T* C, int64_t rsC, int64_t csC,
                     const Epilogue<T>& ep = {});
 
-// Name of the kernels the fast path uses on this CPU ("avx2-fma (packed) +
-// avx512 (small)", "avx2-fma" or "portable"), for benchmarks and logs.
+// Name of the kernels the fast path uses on this CPU ("avx512 (packed and
+// small)", "avx2-fma" or "portable"), for benchmarks and logs.
 const char* kernel_name();
 
 extern template void gemm<float>(int64_t, int64_t, int64_t, float, const float*, int64_t, int64_t,

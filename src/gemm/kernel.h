@@ -64,6 +64,27 @@ template <class T> struct Blocking;
 template <> struct Blocking<float> { static constexpr int64_t MC = 144, KC = 256, NC = 4080; };
 template <> struct Blocking<double> { static constexpr int64_t MC = 72, KC = 256, NC = 4080; };
 
+// Register tile and blocking of the AVX-512 packed kernels
+// (microkernel_avx512.cpp): 12 rows × two zmm vectors, 24 accumulators.
+// Blocks for the row-owning driver (gemm_packed_rows, the BLIS zen4 order
+// transposed; BLIS zen4 sgemm: KC 480, L2 block 512, L3 block 6144):
+//  - the A micro-panel MR×KC (18 KiB) stays in L1 (32 KiB on Zen 4),
+//  - the B block KC×RowsNC (768 KiB) in L2 (1 MiB per core),
+//  - the A block RowsMC×KC (7 MiB per thread) in L3 (32 MiB shared).
+// MC/NC are those of the cooperative driver (gemm_packed), used for
+// problems with too few rows to give each thread its own.
+// Chosen by analysis and checked with bench_gemm on a loaded 2-core Zen 4
+// (KC 256/384/480/512 and NC 512/768 within ±5% noise of one another).
+template <class T> struct PackedTile512;
+template <> struct PackedTile512<float> {
+  static constexpr int MR = 12, NR = 32;
+  static constexpr int64_t MC = 144, KC = 384, NC = 4096, RowsMC = 4608, RowsNC = 512;
+};
+template <> struct PackedTile512<double> {
+  static constexpr int MR = 12, NR = 16;
+  static constexpr int64_t MC = 96, KC = 384, NC = 4096, RowsMC = 2304, RowsNC = 256;
+};
+
 // The kernels on this machine, picked once from CPUID (use_avx2() also
 // chooses the packing routines).
 template <class T> MicroKernel<T> micro_kernel();
@@ -89,6 +110,16 @@ template <class T>
 void sup_kernel_avx512(int64_t k, const T* a, int64_t rsA, int64_t csA, const T* b, int64_t rsB,
                        T alpha, T beta, T* c, int64_t rsC, int64_t csC, int m, int n,
                        const TileEpilogue<T>* ep);
+// AVX-512 kernels of the packed path (microkernel_avx512.cpp): the contract
+// above with MR×NR = PackedTile512 and packed A only (rsA = 1, csA = MR).
+template <class T>
+void micro_kernel_avx512(int64_t k, const T* a, int64_t rsA, int64_t csA, const T* b, int64_t rsB,
+                         T alpha, T beta, T* c, int64_t rsC, int64_t csC, int m, int n,
+                         const TileEpilogue<T>* ep);
+// Transposing float32 packers for that tile, full panels only. `next`, when
+// not null, is the next panel's source (same strides), prefetched meanwhile.
+void pack_a12_rowmajor_avx512(int64_t kc, const float* a, int64_t rsA, float* ap, const float* next);
+void pack_b32_colmajor_avx512(int64_t kc, const float* b, int64_t csB, float* bp, const float* next);
 // bp[p·NR + j] = b[j·csB + p] for j < n ≤ NR, p < kc (Bᵀ of a row-major
 // matrix into one sup panel); columns ≥ n are not written.
 template <class T>

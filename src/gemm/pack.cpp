@@ -37,6 +37,12 @@ void pack_a(int64_t mc, int64_t kc, const T* a, int64_t rsA, int64_t csA, T* ap)
         continue;
       }
     }
+    if constexpr (std::is_same_v<T, float> && MR == 12) {
+      if (rows == MR && csA == 1 && use_avx512()) {
+        pack_a12_rowmajor_avx512(kc, a0, rsA, ap, i0 + 2 * MR <= mc ? a0 + MR * rsA : nullptr);
+        continue;
+      }
+    }
 #endif
     if (rows == MR && csA == 1) {
       // Row-major A: MR rows, each contiguous in k; an MR-way interleave.
@@ -63,6 +69,12 @@ void pack_b(int64_t kc, int64_t nc, const T* b, int64_t rsB, int64_t csB, T* bp)
     if constexpr (std::is_same_v<T, float> && NR == 16) {
       if (cols == NR && rsB == 1 && csB != 1 && use_avx2()) {
         pack_b16_colmajor_avx2(kc, b0, csB, bp);
+        continue;
+      }
+    }
+    if constexpr (std::is_same_v<T, float> && NR == 32) {
+      if (cols == NR && rsB == 1 && csB != 1 && use_avx512()) {
+        pack_b32_colmajor_avx512(kc, b0, csB, bp, j0 + 2 * NR <= nc ? b0 + NR * csB : nullptr);
         continue;
       }
     }
@@ -105,6 +117,8 @@ void* PackBuffer::reserve(size_t bytes) {
 
 template void pack_a<float, Tile<float>::MR>(int64_t, int64_t, const float*, int64_t, int64_t, float*);
 template void pack_a<double, Tile<double>::MR>(int64_t, int64_t, const double*, int64_t, int64_t, double*);
+template void pack_a<float, PackedTile512<float>::MR>(int64_t, int64_t, const float*, int64_t, int64_t, float*);
+template void pack_a<double, PackedTile512<double>::MR>(int64_t, int64_t, const double*, int64_t, int64_t, double*);
 template void pack_b<float, Tile<float>::NR>(int64_t, int64_t, const float*, int64_t, int64_t, float*);
 template void pack_b<double, Tile<double>::NR>(int64_t, int64_t, const double*, int64_t, int64_t, double*);
 template void pack_b<float, SupTile<float>::NR>(int64_t, int64_t, const float*, int64_t, int64_t, float*);

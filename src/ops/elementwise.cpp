@@ -76,6 +76,17 @@ UnaryF32Kernel unary_f32_kernel(UnaryOp op) {
   return nullptr;
 }
 
+using UnaryBackwardF32Kernel = bool (*)(UnaryOp, const float*, const float*, float*, int64_t);
+
+UnaryBackwardF32Kernel unary_backward_f32_kernel(UnaryOp op) {
+#if defined(__x86_64__) || defined(_M_X64)
+  if (cpu_has_avx2_fma() && unary_backward_f32_vectorised(op, nullptr, nullptr, nullptr, 0))
+    return unary_backward_f32_vectorised;
+#endif
+  (void)op;
+  return nullptr;
+}
+
 BinaryF32Kernel binary_f32_kernel(BinaryOp op) {
 #if defined(__x86_64__) || defined(_M_X64)
   if (cpu_has_avx2_fma())
@@ -515,6 +526,16 @@ Tensor unary_backward(UnaryOp op, const Tensor& grad, const Tensor& x, const Ten
   Tensor out = Tensor::empty(shape, dtype);
   const Tensor xin = x.dtype() == dtype ? x : to_dtype(x, dtype);
   const Tensor yin = y.dtype() == dtype ? y : to_dtype(y, dtype);
+  // Contiguous float32 of one shape with a SIMD kernel: one flat loop, split over threads.
+  if (dtype == DType::Float32 && grad.shape() == xin.shape() && grad.is_contiguous() && xin.is_contiguous()) {
+    if (const UnaryBackwardF32Kernel simd = unary_backward_f32_kernel(op)) {
+      const float *g = grad.data<float>(), *xs = xin.data<float>();
+      float* dst = out.data<float>();
+      parallel_for(0, out.numel(), kTranscendentalGrain,
+                   [&](int64_t b, int64_t e) { simd(op, g + b, xs + b, dst + b, e - b); });
+      return out;
+    }
+  }
   dispatch_float(dtype, name, [&](auto tag) {
     using T = decltype(tag);
     unary_backward_kernel<T>(op, out, grad, xin, yin, static_cast<T>(p0), static_cast<T>(p1));

@@ -6,6 +6,8 @@
 
 #include <cmath>
 
+#include "cpu.h"
+#include "ops/reduce_avx512.h"
 #include "ops/reduce_kernels.h"
 
 namespace glassnet::reduce_detail {
@@ -53,8 +55,15 @@ void cols_extreme(float* acc, const float* row, int64_t w) {
 
 }  // namespace
 
-float row_max_f32_avx2(const float* x, int64_t n) { return row_extreme<true>(x, n, -INFINITY); }
-float row_min_f32_avx2(const float* x, int64_t n) { return row_extreme<false>(x, n, INFINITY); }
+// On AVX-512 CPUs the row kernels of reduce_avx512.cpp (no blend chain).
+float row_max_f32_avx2(const float* x, int64_t n) {
+  if (cpu_has_avx512()) return row_max_f32_avx512(x, n);
+  return row_extreme<true>(x, n, -INFINITY);
+}
+float row_min_f32_avx2(const float* x, int64_t n) {
+  if (cpu_has_avx512()) return row_min_f32_avx512(x, n);
+  return row_extreme<false>(x, n, INFINITY);
+}
 void cols_max_f32_avx2(float* acc, const float* row, int64_t w) { cols_extreme<true>(acc, row, w); }
 void cols_min_f32_avx2(float* acc, const float* row, int64_t w) { cols_extreme<false>(acc, row, w); }
 

@@ -2,8 +2,8 @@
 // vecmath_avx2.cpp (AVX2/FMA, eight lanes) and vecmath_avx512.cpp (AVX-512
 // F/DQ/BW/VL, sixteen lanes), with the same algorithms and constants, so both
 // give the same bits. exp and log follow Cephes' expf/logf (range reduction
-// plus a polynomial), tanh is the rational approximation Eigen uses, and
-// sigmoid/silu are built on exp; all stay within a few ulp of the C library
+// plus a polynomial), tanh is the rational approximation Eigen uses,
+// sigmoid/silu are built on exp, and GELU on Numerical Recipes' erfc fit; all stay within a few ulp of the C library
 // and keep its NaN/inf/overflow/denormal behaviour. The unary and binary ops
 // (elementwise.cpp) call the widest build the CPU runs (src/cpu.h) and fall
 // back to their portable loops otherwise.
@@ -21,6 +21,10 @@ namespace glassnet {
 // cpu_has_avx512().
 bool unary_f32_vectorised(UnaryOp op, const float* x, float* y, int64_t n);
 bool unary_f32_vectorised_avx512(UnaryOp op, const float* x, float* y, int64_t n);
+
+// out[i] = g[i]·f′(x[i]) for contiguous arrays, GELU (both forms) only; the
+// same contract for `false`. AVX2 only, like the binary ops below.
+bool unary_backward_f32_vectorised(UnaryOp op, const float* g, const float* x, float* out, int64_t n);
 
 // y[i] = a[i·sa] op b[i·sb] for i < n, with sa and sb each 0 (a broadcast
 // scalar) or 1 (contiguous); y may be a or b (in place) but must not

@@ -123,6 +123,38 @@ inline __m512 relu16(__m512 x) {
   return _mm512_maskz_mov_ps(_mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_NLE_UQ), x);
 }
 
+// erfc for z ≥ 0, Φ, GELU and its tanh form: vecmath_avx2.cpp says why.
+inline __m512 erfc_nonneg16(__m512 z) {
+  const __m512 one = _mm512_set1_ps(1.0f);
+  const __m512 t = _mm512_div_ps(one, _mm512_fmadd_ps(z, _mm512_set1_ps(0.5f), one));
+  __m512 p = _mm512_set1_ps(0.17087277f);
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-0.82215223f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.48851587f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-1.13520398f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.27886807f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-0.18628806f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.09678418f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(0.37409196f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(1.00002368f));
+  p = _mm512_fmadd_ps(p, t, _mm512_set1_ps(-1.26551223f));
+  return _mm512_mul_ps(t, exp16(_mm512_fnmadd_ps(z, z, p)));
+}
+
+inline __m512 gelu16(__m512 x) {
+  const __m512 z = _mm512_mul_ps(_mm512_abs_ps(x), _mm512_set1_ps(0.70710678118654752f));
+  const __m512 half_erfc = _mm512_mul_ps(_mm512_set1_ps(0.5f), erfc_nonneg16(z));
+  const __mmask16 negative = _mm512_cmp_ps_mask(x, _mm512_setzero_ps(), _CMP_LT_OQ);
+  const __m512 cdf = _mm512_mask_mov_ps(_mm512_sub_ps(_mm512_set1_ps(1.0f), half_erfc), negative, half_erfc);
+  return _mm512_mul_ps(x, cdf);
+}
+
+inline __m512 gelu_tanh16(__m512 x) {
+  const __m512 x3 = _mm512_mul_ps(_mm512_mul_ps(x, x), x);
+  const __m512 u2 =
+      _mm512_mul_ps(_mm512_set1_ps(2 * 0.797884560802865356f), _mm512_fmadd_ps(_mm512_set1_ps(0.044715f), x3, x));
+  return _mm512_mul_ps(x, sigmoid16(u2));
+}
+
 // Two vectors per step so the long dependency chains of neighbouring
 // elements overlap; the tail is one masked step.
 template <class F>
@@ -150,6 +182,8 @@ bool unary_f32_vectorised_avx512(UnaryOp op, const float* x, float* y, int64_t n
     case UnaryOp::Sigmoid: map16(x, y, n, sigmoid16); return true;
     case UnaryOp::Silu: map16(x, y, n, silu16); return true;
     case UnaryOp::Relu: map16(x, y, n, relu16); return true;
+    case UnaryOp::Gelu: map16(x, y, n, gelu16); return true;
+    case UnaryOp::GeluTanh: map16(x, y, n, gelu_tanh16); return true;
     default: return false;
   }
 }

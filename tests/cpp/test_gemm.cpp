@@ -147,10 +147,10 @@ void check_residual(int64_t M, int64_t N, int64_t K, bool ta, bool tb, int threa
 
 template <class T>
 void run_all() {
-  // The larger of the packed tile and the AVX-512 sup tile (the small path's
-  // kernel where the CPU has AVX-512), so both kernels see every edge.
-  constexpr int MR = std::max(detail::Tile<T>::MR, detail::SupTile<T>::MR);
-  constexpr int NR = std::max(detail::Tile<T>::NR, detail::SupTile<T>::NR);
+  // The largest of the AVX2/portable packed tile, the AVX-512 packed tile
+  // and the AVX-512 sup tile, so every kernel sees every edge.
+  constexpr int MR = std::max({detail::Tile<T>::MR, detail::SupTile<T>::MR, detail::PackedTile512<T>::MR});
+  constexpr int NR = std::max({detail::Tile<T>::NR, detail::SupTile<T>::NR, detail::PackedTile512<T>::NR});
   const Path paths[] = {Path::Small, Path::Packed, Path::Auto};
   // 1. Every edge tile below MR×NR (and one past), both paths, all transposes.
   for (Path path : paths)
@@ -197,6 +197,14 @@ void run_all() {
       for (int64_t m : {1, 9, 32, 100})
         for (int tr = 0; tr < 4; ++tr)
           check_both<T>({m, n, 128, bool(tr & 1), bool(tr & 2), false, 0, 1.0, 0.0, 1, true, path, 1 + (tr & 1)});
+  // The packed drivers past every cache block edge (KC, the row-owning
+  // driver's NC, rows not a multiple of MR split over threads), with beta,
+  // bias and ReLU, on 1 and 2 threads, all transposes.
+  for (int thr : {1, 2})
+    for (int tr = 0; tr < 4; ++tr) {
+      check_both<T>({530, 77, 401, bool(tr & 1), bool(tr & 2), false, 0, -0.5, 0.75, 1, true, Path::Packed, thr});
+      check_both<T>({263, 531, 389, bool(tr & 1), bool(tr & 2), tr == 3, 3, 1.0, 0.0, 2, false, Path::Packed, thr});
+    }
   // 4. Large shapes by residual, 1 and 2 threads, all transposes.
   for (int thr : {1, 2}) {
     check_residual<T>(1024, 1024, 1024, false, false, thr);

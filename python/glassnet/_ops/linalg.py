@@ -45,7 +45,8 @@ def _check_tensors(op, *ts):
 
 
 def matmul(a, b):
-    _check_tensors("matmul", a, b)
+    if not (type(a) is Tensor and type(b) is Tensor):  # subclasses (Parameter) are fine too
+        _check_tensors("matmul", a, b)
     if not (state.grad_enabled and (a.requires_grad or b.requires_grad)):
         # Nothing to record: skip the graph node, which costs as much as a small product.
         return Tensor._wrap(_C.matmul(a._impl, b._impl))

@@ -98,6 +98,8 @@ def check_output(out, who):
 
 def target_scores(out, idx):
     """out[i, idx[i]] for each sample: shape (N,), differentiable."""
+    if idx.device != out.device:
+        idx = idx.to(out.device)
     return out.gather(1, idx.unsqueeze(1)).squeeze(1)
 
 
@@ -115,7 +117,3 @@ def check_positive_int(value, name, who, minimum=1):
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or value < minimum:
         raise ValueError(f"[{who}] {name} must be an integer >= {minimum}, got {value!r}")
     return int(value)
-
-
-def to_numpy(t):
-    return t.detach().cpu().numpy() if isinstance(t, Tensor) else np.asarray(t)

@@ -72,8 +72,8 @@ def grad_cam(model, x, target, layer, *, input_size=None):
             (g,) = grad(target_scores(out, idx).sum(), maps)
     finally:
         handle.remove()
-    a = maps.detach().double().numpy()
-    g = g.detach().double().numpy()
+    a = maps.detach().double().cpu().numpy()
+    g = g.detach().double().cpu().numpy()
     weights = g.mean(axis=(2, 3))
     raw = np.maximum(np.einsum("nc,nchw->nhw", weights, a), 0.0)
     return GradCAM(resize_bilinear(raw, size), raw, weights, name)

@@ -60,7 +60,7 @@ def _baseline(baseline, x):
     if baseline is None:
         return zeros_like(x)
     if isinstance(baseline, (int, float)) and not isinstance(baseline, bool):
-        return full(tuple(x.shape), float(baseline), dtype=x.dtype)
+        return full(tuple(x.shape), float(baseline), dtype=x.dtype).to(x.device)
     if isinstance(baseline, np.ndarray):
         from .._creation import from_numpy
         baseline = from_numpy(np.ascontiguousarray(baseline))
@@ -73,7 +73,7 @@ def _baseline(baseline, x):
     elif shape != xs:
         raise ValueError(f"[integrated_gradients] baseline must have the shape of x {xs} or of one sample "
                          f"{xs[1:]}, got {shape}")
-    return baseline.detach().to(x.dtype).contiguous()
+    return baseline.detach().to(x.device).to(x.dtype).contiguous()
 
 
 def integrated_gradients(model, x, target, baseline=None, steps=50, method="trapezoid", batch_size=None):
@@ -114,8 +114,8 @@ def integrated_gradients(model, x, target, baseline=None, steps=50, method="trap
             part = (g.reshape(k, *x.shape) * _column(w, x, ones)).sum(0)
             total = part if total is None else total + part
     attributions = diff * total
-    delta = (f_x - f_base).double().numpy()
-    sums = attributions.double().reshape(n, -1).sum(1).numpy()
+    delta = (f_x - f_base).double().cpu().numpy()
+    sums = attributions.double().reshape(n, -1).sum(1).cpu().numpy()
     error = np.abs(sums - delta)
     with np.errstate(divide="ignore", invalid="ignore"):
         relative = np.where(delta != 0, error / np.abs(delta), np.where(error == 0, 0.0, np.inf))
@@ -124,7 +124,7 @@ def integrated_gradients(model, x, target, baseline=None, steps=50, method="trap
 
 def _column(values, like, ones):
     from .._creation import tensor
-    return tensor(np.asarray(values), dtype=like.dtype).reshape(len(values), 1, *ones)
+    return tensor(np.asarray(values), dtype=like.dtype).reshape(len(values), 1, *ones).to(like.device)
 
 
 def _cat(parts):

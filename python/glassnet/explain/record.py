@@ -122,7 +122,8 @@ def _make_hooks(rec, name, gradients, copy, keep, collect, callback, bins, train
         calls[0] += 1
         if (calls[0] - 1) % every:
             return None
-        for suffix, t in _tensors(output):
+        pairs = (("", output),) if isinstance(output, Tensor) and output.is_floating_point() else _tensors(output)
+        for suffix, t in pairs:
             key = name + suffix
             a = t.detach()
             if keep:

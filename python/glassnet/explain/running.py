@@ -8,9 +8,9 @@ Nothing is copied and nothing is kept but the last batch (for its histogram).
 
 Two ways to reduce, same results:
 - tensors in CPU memory are read in place through numpy (``t.numpy()`` is a
-  view): the sum by glassnet's kernel (float lanes, double blocks), the sum
-  of squares by BLAS dot products over 64k-element blocks added in double,
-  the count and the maxima by numpy's vectorised loops. Each is one pass with
+  view): the sum and the sum of squares by BLAS dot products (with ones, and
+  with itself) over 64k-element blocks added in double, the count and the
+  maxima by numpy's vectorised loops. Each is one pass with
   a microsecond of call overhead, about half what the same four reductions
   cost as glassnet ops (which go through autograd's Function machinery and
   allocate x·x and the comparison).
@@ -27,6 +27,18 @@ import math
 import numpy as np
 
 _FOLD = 256
+# Running statistics histogram a strided sample of this many values of the
+# last tensor: the same picture as all of them (about 140 values a bin at 30
+# bins) for a small, fixed cost per summary.
+HIST_VALUES = 4096
+_BLOCK = 65536
+_ONES = {}
+
+
+def _ones(dtype):
+    if dtype not in _ONES:
+        _ONES[dtype] = np.ones(_BLOCK, dtype=dtype)
+    return _ONES[dtype]
 
 
 class RunningStats:
@@ -50,32 +62,42 @@ class RunningStats:
     def update(self, t):
         """Fold tensor `t` (any shape, floating) into the statistics."""
         t = t.detach()
-        if t.numel() == 0:
+        device = self.on_device if self.on_device is not None else t.is_cuda
+        # Shapes read once (from the numpy view on the host path): a tensor's
+        # .shape builds a new Size object per call.
+        a = None if device else (t.cpu().numpy() if t.is_cuda else t.numpy())
+        shape = tuple(t.shape) if device else a.shape
+        size = math.prod(shape)
+        if size == 0:
             return
-        units = t.shape[1] if t.ndim >= 2 else 1
+        units = shape[1] if len(shape) >= 2 else 1
         if self._units is None:
             self._units = units
-            self._zero = _zero_like(t)
         elif units != self._units and self.units:
             raise ValueError(f"[RunningStats] tensors of this stream have {self._units} units (dim 1) but one "
-                             f"of shape {tuple(t.shape)} came")
-        device = self.on_device if self.on_device is not None else t.is_cuda
+                             f"of shape {shape} came")
         if device:
             self._update_device(t)
         else:
-            self._update_host(t)
-        self.count += t.numel()
-        self.samples += t.shape[0] if t.ndim else 1
+            self._update_host(a)
+        self.count += size
+        self.samples += shape[0] if shape else 1
         self.updates += 1
         self.last = t
 
-    def _update_host(self, t):
+    def _update_host(self, a):
         h = self._host
-        h["sum"] += float(t.sum().item())
-        a = t.numpy()
         flat = a.reshape(-1)
-        # float32 dot products drift past 1e-6 beyond ~1M elements: blocks of 64k, added in double.
-        h["sumsq"] += sum(float(np.dot(flat[i:i + 65536], flat[i:i + 65536])) for i in range(0, flat.size, 65536))
+        # BLAS dot products over 64k-element blocks, added in double: float32
+        # lanes drift past 1e-6 beyond about a million elements.
+        ones = _ones(flat.dtype)
+        total = sumsq = 0.0
+        for i in range(0, flat.size, _BLOCK):
+            block = flat[i:i + _BLOCK]
+            total += float(np.dot(block, ones[:block.size]))
+            sumsq += float(np.dot(block, block))
+        h["sum"] += total
+        h["sumsq"] += sumsq
         if self.units:
             h["nonpos"] += int(np.count_nonzero(flat <= 0))
             if a.ndim >= 2:
@@ -87,6 +109,8 @@ class RunningStats:
         h["max"] = m if h["max"] is None else np.maximum(h["max"], m)
 
     def _update_device(self, t):
+        if self._zero is None:
+            self._zero = _zero_like(t)
         parts = self._parts
         parts["sum"].append(t.sum())
         parts["sumsq"].append((t * t).sum())
@@ -119,7 +143,8 @@ class RunningStats:
         norm_per_sample (root mean squared per-sample norm), max, count,
         hist and edges (numpy histogram of the last tensor seen); for unit
         streams also zero_fraction (share of values <= 0), dead_units and
-        dead_fraction (units never positive) and units."""
+        dead_fraction (units never positive) and units. The histogram is of
+        at most HIST_VALUES evenly strided values of the last tensor."""
         if self.count == 0:
             return None
         self._fold()
@@ -133,7 +158,7 @@ class RunningStats:
         top = tops[0] if len(tops) == 1 else np.maximum(tops[0], tops[1])
         mean = total / n
         var = max(sumsq / n - mean * mean, 0.0)
-        hist, edges = histogram(self.last, self.bins if bins is None else bins)
+        hist, edges = histogram(self.last, self.bins if bins is None else bins, max_values=HIST_VALUES)
         out = {"mean": mean, "std": math.sqrt(var), "norm": math.sqrt(sumsq), "rms": math.sqrt(sumsq / n),
                "norm_per_sample": math.sqrt(sumsq / max(self.samples, 1)), "max": float(top.max()), "count": n}
         if self.units:
@@ -149,10 +174,17 @@ def _zero_like(t):
     return zeros((), dtype=t.dtype, device=t.device)
 
 
-def histogram(t, bins=30):
-    """(counts, edges) of a tensor's finite values as numpy arrays (int64, float64)."""
-    a = np.asarray(t.detach().cpu().numpy(), dtype=np.float64).ravel()
-    a = a[np.isfinite(a)]
+def histogram(t, bins=30, max_values=None):
+    """(counts, edges) of a tensor's finite values as numpy arrays (int64,
+    float64). max_values: histogram an evenly strided sample of at most this
+    many values (``flat[::ceil(n / max_values)]``) instead of all of them."""
+    a = np.asarray(t.detach().cpu().numpy()).reshape(-1)
+    if max_values is not None and a.size > max_values:
+        a = a[::-(-a.size // max_values)]
+    a = a.astype(np.float64)
+    finite = np.isfinite(a)
+    if not finite.all():
+        a = a[finite]
     if a.size == 0:
         return np.zeros(bins, dtype=np.int64), np.linspace(0.0, 1.0, bins + 1)
     counts, edges = np.histogram(a, bins=bins)

@@ -26,6 +26,8 @@ The reductions stay on the device and become floats once per epoch, so the
 monitor adds no host sync per step. Only forward calls in training mode are
 recorded (fit's validation pass runs in eval mode and is left out).
 """
+import math
+
 import numpy as np
 
 from ...autograd import no_grad
@@ -52,18 +54,21 @@ class HealthMonitor(Callback):
     layers: names or modules to watch (default: leaf modules with parameters
     and activation layers). activations / gradients / weights / update_ratio:
     which parts to collect. update_every: measure ‖Δw‖/‖w‖ every this many
-    steps (it keeps a copy of the weights). every: gather the layer
-    statistics on every this many training batches only (a sample that
-    costs proportionally less). bins: histogram bins."""
+    steps (it keeps a copy of the weights). every: gather the layer and
+    parameter-gradient statistics on every this many training batches only
+    (a sample that costs proportionally less). bins: histogram bins. on_device: reduce
+    with glassnet ops into device scalars (default: only for GPU weights;
+    CPU ones go through numpy views, which is cheaper)."""
 
     def __init__(self, layers=None, *, activations=True, gradients=True, weights=True, update_ratio=True,
-                 update_every=1, every=1, bins=30):
+                 update_every=1, every=1, bins=30, on_device=None):
         super().__init__()
         if isinstance(update_every, bool) or not isinstance(update_every, int) or update_every < 1:
             raise ValueError(f"[HealthMonitor] update_every must be an int >= 1, got {update_every!r}")
         if isinstance(every, bool) or not isinstance(every, int) or every < 1:
             raise ValueError(f"[HealthMonitor] every must be an int >= 1, got {every!r}")
         self.every = every
+        self.on_device = on_device
         self.layers = layers
         self.activations = activations
         self.gradients = gradients
@@ -87,11 +92,15 @@ class HealthMonitor(Callback):
         self._params = [(n, p) for n, p in model.named_parameters() if p.numel() > 0]
         self.history = {"epochs": [], "layers": {}, "weights": {}, "weight_grads": {}, "update_ratio": {},
                         "update_ratio_mean": {}, "steps": []}
-        self._grad_stats = {n: RunningStats(self.bins, units=False) for n, _ in self._params}
+        self._grad_stats = {n: RunningStats(self.bins, units=False, on_device=self.on_device) for n, _ in self._params}
         self._step = 0
+        # CPU weights are compared through numpy views (a few microseconds a
+        # parameter); GPU ones by glassnet ops into device scalars (no sync per step).
+        self._host = not self.on_device and not any(p.is_cuda for _, p in self._params)
         if self.update_ratio:
             with no_grad():
-                self._prev = [p.detach().clone() for _, p in self._params]
+                self._prev = [p.detach().numpy().copy() if self._host else p.detach().clone()
+                              for _, p in self._params]
 
     def on_epoch_begin(self, epoch, logs=None):
         from ...explain.record import record
@@ -108,21 +117,19 @@ class HealthMonitor(Callback):
 
     def on_batch_end(self, batch, logs=None):
         with no_grad():
-            if self.gradients:
+            if self.gradients and self._step % self.every == 0:
                 for n, p in self._params:
                     if p.grad is not None:
                         self._grad_stats[n].update(p.grad)
             if self.update_ratio and self._step % self.update_every == 0:
-                row = []
-                for (_, p), prev in zip(self._params, self._prev):
-                    w = p.detach()
-                    # ‖Δw‖/‖w‖ as a device scalar: no sync per step.
-                    row.append((w - prev).norm() / w.norm())
-                    prev.copy_(w)
-                self._ratios.append((self._step, row))
+                self._ratios.append((self._step, [self._ratio(p, prev) for (_, p), prev in
+                                                  zip(self._params, self._prev)]))
             elif self.update_ratio and (self._step + 1) % self.update_every == 0:
                 for (_, p), prev in zip(self._params, self._prev):
-                    prev.copy_(p.detach())
+                    if self._host:
+                        np.copyto(prev, p.detach().numpy())
+                    else:
+                        prev.copy_(p.detach())
         self._step += 1
 
     def on_epoch_end(self, epoch, logs=None):
@@ -161,6 +168,20 @@ class HealthMonitor(Callback):
             pass
 
     # ---- helpers -------------------------------------------------------------------
+    def _ratio(self, p, prev):
+        """‖w − prev‖/‖w‖, then prev := w."""
+        if self._host:
+            w = p.detach().numpy().reshape(-1)
+            flat = prev.reshape(-1)
+            np.subtract(w, flat, out=flat)  # prev holds Δw for a moment
+            ratio = math.sqrt(float(np.dot(flat, flat))) / math.sqrt(float(np.dot(w, w)) or math.nan)
+            np.copyto(flat, w)
+            return ratio
+        w = p.detach()
+        ratio = (w - prev).norm() / w.norm()
+        prev.copy_(w)
+        return ratio
+
     def _close(self):
         if self._ctx is not None:
             ctx, self._ctx, self._rec = self._ctx, None, None
@@ -170,11 +191,13 @@ class HealthMonitor(Callback):
         from ..._functions import stack
         h = self.history
         names = [n for n, _ in self._params]
-        if self._ratios:
+        if self._ratios and self._host:
+            table = np.array([row for _, row in self._ratios], dtype=np.float64)
+        elif self._ratios:
             table = stack([stack(row) for _, row in self._ratios]).double().cpu().numpy()
-            h["steps"].extend(step for step, _ in self._ratios)
         else:
             table = np.zeros((0, len(names)))
+        h["steps"].extend(step for step, _ in self._ratios)
         for j, n in enumerate(names):
             h["update_ratio"].setdefault(n, []).extend(float(v) for v in table[:, j])
             mean = float(table[:, j].mean()) if len(table) else float("nan")
