@@ -62,14 +62,16 @@ def bench(mode, args):
         np.testing.assert_allclose(p.grad.numpy(), t_grads[name].grad.numpy(), rtol=1e-3, atol=1e-6, err_msg=name)
 
     times = {"glassnet": [], "torch": []}
+    cpu = {"glassnet": [], "torch": []}
     for _ in range(3):  # warm-up
         g_step(gx, gy)
         t_step(tx, ty)
     for _ in range(args.repeats):
         for name, run in (("glassnet", lambda: g_step(gx, gy)), ("torch", lambda: t_step(tx, ty))):
-            start = time.perf_counter()
+            start, start_cpu = time.perf_counter(), time.thread_time()
             run()
             times[name].append(time.perf_counter() - start)
+            cpu[name].append(time.thread_time() - start_cpu)
     g, t = statistics.median(times["glassnet"]), statistics.median(times["torch"])
     shape = (f"{mode}({args.input}→{args.hidden}{', layers=' + str(args.layers) if args.layers > 1 else ''}"
              f"{', bidirectional' if args.bidirectional else ''}), batch {args.batch} × {args.steps} steps")
@@ -81,6 +83,11 @@ def bench(mode, args):
     print(f"  glassnet {g * 1e3:8.2f} ms/step  ({flops / g / 1e9:5.1f} GFLOP/s)")
     print(f"  torch    {t * 1e3:8.2f} ms/step  ({flops / t / 1e9:5.1f} GFLOP/s)")
     print(f"  ratio glassnet/torch = {g / t:.2f}  (target <= 1.0)")
+    if args.threads == 1:
+        # On one thread all work runs on this thread: its CPU time is the
+        # work itself, untouched by other processes holding the cores.
+        gc, tc = statistics.median(cpu["glassnet"]), statistics.median(cpu["torch"])
+        print(f"  thread CPU time: glassnet {gc * 1e3:.2f} ms, torch {tc * 1e3:.2f} ms, ratio {gc / tc:.2f}")
     return g / t
 
 

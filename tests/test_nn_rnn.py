@@ -417,3 +417,24 @@ def test_frozen_weights_still_give_input_gradients(mode, rng):
 def test_lstm_projection_matches_torch(config, dtype, rng):
     gm = run_parity("LSTM", dtype, rng, proj_size=3, **config)
     assert tuple(gm.weight_hr_l0.shape) == (3, 6) and "proj_size=3" in repr(gm)
+
+
+def test_gradcheck_lstm_projection_float64(rng):
+    from glassnet.nn._functional.rnn import rnn
+
+    H, P = 4, 2
+    shapes = []
+    for layer in range(2):
+        for _ in range(2):
+            shapes += [(4 * H, 3 if layer == 0 else 2 * P), (4 * H, P), (4 * H,), (4 * H,), (P, H)]
+    params = [gn.tensor(rng.uniform(-0.6, 0.6, s), requires_grad=True) for s in shapes]
+    x = gn.tensor(rng.standard_normal((3, 2, 3)), requires_grad=True)
+    h0 = gn.tensor(rng.standard_normal((4, 2, P)), requires_grad=True)
+    c0 = gn.tensor(rng.standard_normal((4, 2, H)), requires_grad=True)
+
+    def fn(x, h0, c0, *ps):
+        out, (h, c) = rnn("LSTM", x, (h0, c0), list(ps), num_layers=2, bias=True, dropout=0.0, training=False,
+                          bidirectional=True, lengths=gn.tensor([3, 2]), proj=True)
+        return (out * out).sum() + (h * h * h).sum() + (c * c * c).sum()
+
+    assert gn.autograd.gradcheck(fn, (x, h0, c0, *params), eps=1e-6, atol=1e-6)

@@ -118,20 +118,32 @@ void lstm_cell_backward(int64_t B, int64_t H, const T* gates, const T* c_prev, c
         std::fill(dg, dg + 4 * H, T(0));
         continue;
       }
+      // Distinct buffers (__restrict__, ivdep): without saying so, GCC gives up
+      // on this loop (too many pointer pairs to check for overlap at run time).
       const T* g = gates + b * 4 * H;
-      const T *gi = g, *gf = g + H, *gg = g + 2 * H, *go = g + 3 * H;
-      const T* cp = c_prev + b * H;
-      const T* tc = tanh_c + b * H;
+      const T* __restrict__ gi = g;
+      const T* __restrict__ gf = g + H;
+      const T* __restrict__ gg = g + 2 * H;
+      const T* __restrict__ go = g + 3 * H;
+      const T* __restrict__ cp = c_prev + b * H;
+      const T* __restrict__ tc = tanh_c + b * H;
       const T* dyr = dy ? dy + b * dy_rs : nullptr;
-      T* dhr = dh_carry + b * H;
-      T* dcr = dc_carry + b * H;
+      T* __restrict__ dhr = dh_carry + b * H;
+      T* __restrict__ dcr = dc_carry + b * H;
+      T* __restrict__ di = dg;
+      T* __restrict__ df = dg + H;
+      T* __restrict__ dgg = dg + 2 * H;
+      T* __restrict__ do_ = dg + 3 * H;
+      if (dyr)  // folded in first, so the loop below has no branch
+        for (int64_t j = 0; j < H; ++j) dhr[j] += dyr[j];
+#pragma GCC ivdep
       for (int64_t j = 0; j < H; ++j) {
-        const T dh = dhr[j] + (dyr ? dyr[j] : T(0));
+        const T dh = dhr[j];
         const T dc = dcr[j] + dh * go[j] * (T(1) - tc[j] * tc[j]);
-        dg[j] = dc * gg[j] * gi[j] * (T(1) - gi[j]);
-        dg[H + j] = dc * cp[j] * gf[j] * (T(1) - gf[j]);
-        dg[2 * H + j] = dc * gi[j] * (T(1) - gg[j] * gg[j]);
-        dg[3 * H + j] = dh * tc[j] * go[j] * (T(1) - go[j]);
+        di[j] = dc * gg[j] * gi[j] * (T(1) - gi[j]);
+        df[j] = dc * cp[j] * gf[j] * (T(1) - gf[j]);
+        dgg[j] = dc * gi[j] * (T(1) - gg[j] * gg[j]);
+        do_[j] = dh * tc[j] * go[j] * (T(1) - go[j]);
         dcr[j] = dc * gf[j];
         dhr[j] = T(0);  // the caller adds dG · W_hh
       }
@@ -191,22 +203,33 @@ void gru_cell_backward(int64_t B, int64_t H, const T* gates, const T* hn, const 
         continue;
       }
       const T* g = gates + b * 3 * H;
-      const T *r = g, *z = g + H, *n = g + 2 * H;
-      const T* hnr = hn + b * H;
-      const T* hp = h_prev + b * H;
+      const T* __restrict__ r = g;
+      const T* __restrict__ z = g + H;
+      const T* __restrict__ n = g + 2 * H;
+      const T* __restrict__ hnr = hn + b * H;
+      const T* __restrict__ hp = h_prev + b * H;
       const T* dyr = dy ? dy + b * dy_rs : nullptr;
-      T* dhr = dh_carry + b * H;
+      T* __restrict__ dhr = dh_carry + b * H;
+      T* __restrict__ dxr = dx;
+      T* __restrict__ dxz = dx + H;
+      T* __restrict__ dxn = dx + 2 * H;
+      T* __restrict__ dhr_r = dh_;
+      T* __restrict__ dhr_z = dh_ + H;
+      T* __restrict__ dhr_n = dh_ + 2 * H;
+      if (dyr)  // folded in first, so the loop below has no branch
+        for (int64_t j = 0; j < H; ++j) dhr[j] += dyr[j];
+#pragma GCC ivdep
       for (int64_t j = 0; j < H; ++j) {
-        const T dh = dhr[j] + (dyr ? dyr[j] : T(0));
+        const T dh = dhr[j];
         const T dn = dh * (T(1) - z[j]) * (T(1) - n[j] * n[j]);
         const T dz = dh * (hp[j] - n[j]) * z[j] * (T(1) - z[j]);
         const T dr = dn * hnr[j] * r[j] * (T(1) - r[j]);
-        dx[j] = dr;
-        dx[H + j] = dz;
-        dx[2 * H + j] = dn;
-        dh_[j] = dr;
-        dh_[H + j] = dz;
-        dh_[2 * H + j] = dn * r[j];
+        dxr[j] = dr;
+        dxz[j] = dz;
+        dxn[j] = dn;
+        dhr_r[j] = dr;
+        dhr_z[j] = dz;
+        dhr_n[j] = dn * r[j];
         dhr[j] = dh * z[j];
       }
     }
@@ -250,8 +273,10 @@ void rnn_cell_backward(int64_t B, int64_t H, bool relu, const T* h, const T* dy,
       const T* hr = h + b * H;
       const T* dyr = dy ? dy + b * dy_rs : nullptr;
       T* dhr = dh_carry + b * H;
+      if (dyr)  // folded in first, so the loop below has no branch and vectorises
+        for (int64_t j = 0; j < H; ++j) dhr[j] += dyr[j];
       for (int64_t j = 0; j < H; ++j) {
-        const T dh = dhr[j] + (dyr ? dyr[j] : T(0));
+        const T dh = dhr[j];
         // relu' is 1 where the output is positive, as torch's threshold_backward.
         dp[j] = relu ? (hr[j] > T(0) ? dh : T(0)) : dh * (T(1) - hr[j] * hr[j]);
         dhr[j] = T(0);
