@@ -12,9 +12,10 @@ so a checkpoint written by PyTorch (all-MiniLM-L6-v2's model.safetensors)
 loads with ``model.load_state_dict(gn.load(path))`` and strict key checking.
 
 Each layer is post-norm: x = LayerNorm(x + Attention(x)), then
-x = LayerNorm(x + W2 GELU(W1 x)). Attention is composed from Linear, matmul
-and softmax; padded keys get the most negative float added to their scores,
-as BertModel does, so they receive exactly zero weight.
+x = LayerNorm(x + W2 GELU(W1 x)). Attention is glassnet's fused
+F.scaled_dot_product_attention (or, when the weights are asked for, matmul and
+softmax); padded keys get the most negative float added to their scores, as
+BertModel does, so they receive exactly zero weight.
 """
 import json
 import math
@@ -110,15 +111,16 @@ class BertSelfAttention(nn.Module):
 
     def forward(self, hidden, additive_mask, need_weights=False):
         batch, length, hidden_size = hidden.shape
-        # Scaling q rather than the (L x L) scores costs L*d multiplies instead of L*L.
-        q = self._heads(self.query(hidden) * (1.0 / math.sqrt(self.head_dim)))
-        k = self._heads(self.key(hidden))
-        v = self._heads(self.value(hidden))
-        scores = q @ k.transpose(-1, -2) + additive_mask  # (B, heads, L, L); mask (B, 1, 1, L)
-        weights = F.softmax(scores, dim=-1)
-        context = self.dropout(weights) @ v  # (B, heads, L, head_dim)
-        context = context.transpose(1, 2).reshape(batch, length, hidden_size)
-        return (context, weights) if need_weights else (context, None)
+        q, k, v = (self._heads(proj(hidden)) for proj in (self.query, self.key, self.value))
+        if need_weights:  # the weights are asked for: the (L x L) scores must exist
+            scores = (q * (1.0 / math.sqrt(self.head_dim))) @ k.transpose(-1, -2) + additive_mask
+            weights = F.softmax(scores, dim=-1)
+            context = self.dropout(weights) @ v
+        else:  # one fused kernel, a block of scores at a time; mask (B, 1, 1, L) broadcasts
+            dropout_p = self.dropout.p if self.training else 0.0
+            context, weights = F.scaled_dot_product_attention(q, k, v, attn_mask=additive_mask, dropout_p=dropout_p), None
+        # (B, heads, L, head_dim) -> (B, L, H)
+        return context.transpose(1, 2).reshape(batch, length, hidden_size), weights
 
 
 class BertSelfOutput(nn.Module):
