@@ -346,16 +346,26 @@ void gemm_packed_rows(const Problem<T>& p, int threads) {
 // that, reading A in place costs more (rows a power-of-two apart share L1
 // sets) than packing it.
 // With the AVX-512 sup kernel (Zen 4): 8 rows × 32 columns per step hide
-// the in-place reads of A, and it was as fast or faster than the packed path
-// on every training shape up to 256×1024·1024×1024 and on 256³, in all
-// three transpose forms; from M = 512 (and the 4096-row MLP shapes) packing
-// wins again. Narrow N (≤ NR: one panel, A streamed once) always takes it.
+// the in-place reads of A; against the AVX2 packed path it won on every
+// training shape up to 256×1024·1024×1024 and on 256³, in all three
+// transpose forms, and from M = 512 packing won again. Narrow N (≤ NR: one
+// panel, A streamed once) always takes it.
+// Against the AVX-512 packed kernel (12×32), measured by CPU time on the
+// loaded Zen 4: a row-major B read in place streams with its row stride,
+// which for large K·N (past L2) and more than a few row tiles costs more
+// than packing it (256×1024·1024×1024: 6.4 ms packed vs
+// 6.9 ms in place; 128×784·784×1024: 2.6 vs 2.9), while up to M = 64 the
+// in-place path still wins (64×1024·1024×1024: 2.09 vs 2.23 ms). On two
+// threads (measured before: the small path splits B's panels between the
+// threads with no barrier, at 1.0× the peers on 256×1024·1024×1024) it stays.
 template <class T>
-bool use_small_path(const Problem<T>& p) {
+bool use_small_path(const Problem<T>& p, int threads) {
   const double mnk = double(p.M) * double(p.N) * double(p.K);
-  if (use_avx512())
-    return p.N <= SupTile<T>::NR || (p.M <= 256 && mnk <= 256.0 * 1024.0 * 1024.0) ||
+  if (use_avx512()) {
+    const bool b_fits = p.csB != 1 || p.M <= 96 || threads > 1 || double(p.K) * double(p.N) <= 256.0 * 1024.0;
+    return p.N <= SupTile<T>::NR || (p.M <= 256 && mnk <= 256.0 * 1024.0 * 1024.0 && b_fits) ||
            mnk <= 64.0 * 64.0 * 64.0;
+  }
   return p.M <= 2 * Tile<T>::MR + 4 || mnk <= 64.0 * 64.0 * 64.0;
 }
 
@@ -419,7 +429,7 @@ void gemm_with(Path path, int threads, int64_t M, int64_t N, int64_t K, T alpha,
     p.ep.bias_per_row = !ep.bias_per_row;
   }
   if (threads <= 0) threads = choose_threads(p.M, p.N, p.K);
-  if (path == Path::Auto) path = use_small_path(p) ? Path::Small : Path::Packed;
+  if (path == Path::Auto) path = use_small_path(p, threads) ? Path::Small : Path::Packed;
   if (path == Path::Small) {
 #ifdef GLASSNET_GEMM_HAVE_AVX2
     if (use_avx512()) return gemm_sup(p, threads);

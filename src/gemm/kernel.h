@@ -68,21 +68,23 @@ template <> struct Blocking<double> { static constexpr int64_t MC = 72, KC = 256
 // (microkernel_avx512.cpp): 12 rows × two zmm vectors, 24 accumulators.
 // Blocks for the row-owning driver (gemm_packed_rows, the BLIS zen4 order
 // transposed; BLIS zen4 sgemm: KC 480, L2 block 512, L3 block 6144):
-//  - the A micro-panel MR×KC (18 KiB) stays in L1 (32 KiB on Zen 4),
-//  - the B block KC×RowsNC (768 KiB) in L2 (1 MiB per core),
-//  - the A block RowsMC×KC (7 MiB per thread) in L3 (32 MiB shared).
+//  - the A micro-panel MR×KC (float: 24 KiB) stays in L1 (32 KiB on Zen 4),
+//  - the B block KC×RowsNC (float: 768 KiB) in L2 (1 MiB per core),
+//  - the A block RowsMC×KC in L3 (32 MiB shared).
 // MC/NC are those of the cooperative driver (gemm_packed), used for
 // problems with too few rows to give each thread its own.
-// Chosen by analysis and checked with bench_gemm on a loaded 2-core Zen 4
-// (KC 256/384/480/512 and NC 512/768 within ±5% noise of one another).
+// Float values from a sweep of KC ∈ {256, 384, 480, 512} × NC ∈ {256, 384,
+// 512} on 512², 1024², 2048² (CPU time, one core, the shared Zen 4 at load
+// ~2): KC 512 × NC 384 was best in both rounds (by 2-5%, noise ±4%).
+// Double keeps the A micro-panel under L1 with KC 256.
 template <class T> struct PackedTile512;
 template <> struct PackedTile512<float> {
   static constexpr int MR = 12, NR = 32;
-  static constexpr int64_t MC = 144, KC = 384, NC = 4096, RowsMC = 4608, RowsNC = 512;
+  static constexpr int64_t MC = 144, KC = 512, NC = 4096, RowsMC = 3456, RowsNC = 384;
 };
 template <> struct PackedTile512<double> {
   static constexpr int MR = 12, NR = 16;
-  static constexpr int64_t MC = 96, KC = 384, NC = 4096, RowsMC = 2304, RowsNC = 256;
+  static constexpr int64_t MC = 96, KC = 256, NC = 4096, RowsMC = 2304, RowsNC = 256;
 };
 
 // The kernels on this machine, picked once from CPUID (use_avx2() also

@@ -204,7 +204,17 @@ void run_all() {
     for (int tr = 0; tr < 4; ++tr) {
       check_both<T>({530, 77, 401, bool(tr & 1), bool(tr & 2), false, 0, -0.5, 0.75, 1, true, Path::Packed, thr});
       check_both<T>({263, 531, 389, bool(tr & 1), bool(tr & 2), tr == 3, 3, 1.0, 0.0, 2, false, Path::Packed, thr});
+      check_both<T>({530, 40, 1030, bool(tr & 1), bool(tr & 2), false, 0, 1.0, 0.5, 0, tr == 1, Path::Packed, thr});
+      check_both<T>({70, 45, 1030, bool(tr & 1), bool(tr & 2), false, 0, 1.0, 0.0, 1, false, Path::Packed, thr});
     }
+  // Narrow N on the small path: every N up to 13, row counts with and
+  // without a remainder, K past the sup KC, beta, both bias kinds and ReLU.
+  for (int64_t n = 1; n <= 13; ++n)
+    for (int64_t m : {32, 45, 64})
+      for (int tr = 0; tr < 4; ++tr) {
+        check_both<T>({m, n, 37, bool(tr & 1), bool(tr & 2), false, 0, 1.0, 0.0, 0, false, Path::Small, 1});
+        check_both<T>({m, n, 600, bool(tr & 1), bool(tr & 2), false, tr, -0.5, 0.75, 1 + (tr & 1), tr == 2, Path::Small, 1 + (tr & 1)});
+      }
   // 4. Large shapes by residual, 1 and 2 threads, all transposes.
   for (int thr : {1, 2}) {
     check_residual<T>(1024, 1024, 1024, false, false, thr);
