@@ -1,6 +1,7 @@
 // Bindings for reductions, index reductions and softmax (src/ops/reduce.h).
 #include "bindings.h"
 #include "ops/reduce.h"
+#include "ops/stream_stats.h"
 
 namespace glassnet::bindings {
 
@@ -23,6 +24,17 @@ void init_reduce(py::module_& m) {
   m.def("min_dim", &min_dim, py::arg("x"), py::arg("dim"), py::arg("keepdim"), nogil);
   m.def("argmax", &argmax, py::arg("x"), py::arg("has_dim"), py::arg("dim"), py::arg("keepdim"), nogil);
   m.def("argmin", &argmin, py::arg("x"), py::arg("has_dim"), py::arg("dim"), py::arg("keepdim"), nogil);
+  m.def(
+      "stream_stats",
+      [](const Tensor& x, bool per_unit) {
+        StreamStats s;
+        {
+          py::gil_scoped_release release;
+          s = stream_stats(x, per_unit);
+        }
+        return py::make_tuple(s.sum, s.sumsq, s.nonpos, s.max);
+      },
+      py::arg("x"), py::arg("per_unit"));
   m.def("softmax", &softmax, py::arg("x"), py::arg("dim"), nogil);
   m.def("log_softmax", &log_softmax, py::arg("x"), py::arg("dim"), nogil);
   m.def("softmax_backward", &softmax_backward, py::arg("grad"), py::arg("y"), py::arg("dim"), nogil);
