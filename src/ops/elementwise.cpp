@@ -76,11 +76,11 @@ UnaryF32Kernel unary_f32_kernel(UnaryOp op) {
   return nullptr;
 }
 
-using UnaryBackwardF32Kernel = bool (*)(UnaryOp, const float*, const float*, float*, int64_t);
+using UnaryBackwardF32Kernel = bool (*)(UnaryOp, const float*, const float*, const float*, float*, int64_t);
 
 UnaryBackwardF32Kernel unary_backward_f32_kernel(UnaryOp op) {
 #if defined(__x86_64__) || defined(_M_X64)
-  if (cpu_has_avx2_fma() && unary_backward_f32_vectorised(op, nullptr, nullptr, nullptr, 0))
+  if (cpu_has_avx2_fma() && unary_backward_f32_vectorised(op, nullptr, nullptr, nullptr, nullptr, 0))
     return unary_backward_f32_vectorised;
 #endif
   (void)op;
@@ -527,12 +527,14 @@ Tensor unary_backward(UnaryOp op, const Tensor& grad, const Tensor& x, const Ten
   const Tensor xin = x.dtype() == dtype ? x : to_dtype(x, dtype);
   const Tensor yin = y.dtype() == dtype ? y : to_dtype(y, dtype);
   // Contiguous float32 of one shape with a SIMD kernel: one flat loop, split over threads.
-  if (dtype == DType::Float32 && grad.shape() == xin.shape() && grad.is_contiguous() && xin.is_contiguous()) {
+  if (dtype == DType::Float32 && grad.shape() == xin.shape() && yin.shape() == xin.shape() && grad.is_contiguous() &&
+      xin.is_contiguous() && yin.is_contiguous()) {
     if (const UnaryBackwardF32Kernel simd = unary_backward_f32_kernel(op)) {
-      const float *g = grad.data<float>(), *xs = xin.data<float>();
+      const float *g = grad.data<float>(), *xs = xin.data<float>(), *ys = yin.data<float>();
       float* dst = out.data<float>();
-      parallel_for(0, out.numel(), kTranscendentalGrain,
-                   [&](int64_t b, int64_t e) { simd(op, g + b, xs + b, dst + b, e - b); });
+      const int64_t grain = op == UnaryOp::Relu ? kElementwiseGrain : kTranscendentalGrain;
+      parallel_for(0, out.numel(), grain,
+                   [&](int64_t b, int64_t e) { simd(op, g + b, xs + b, ys + b, dst + b, e - b); });
       return out;
     }
   }

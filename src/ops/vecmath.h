@@ -22,9 +22,11 @@ namespace glassnet {
 bool unary_f32_vectorised(UnaryOp op, const float* x, float* y, int64_t n);
 bool unary_f32_vectorised_avx512(UnaryOp op, const float* x, float* y, int64_t n);
 
-// out[i] = g[i]·f′(x[i]) for contiguous arrays, GELU (both forms) only; the
-// same contract for `false`. AVX2 only, like the binary ops below.
-bool unary_backward_f32_vectorised(UnaryOp op, const float* g, const float* x, float* out, int64_t n);
+// out[i] = g[i]·f′(x[i]) (from y[i] = f(x[i]) where that is cheaper) for
+// contiguous arrays, for relu, sigmoid, tanh and GELU (both forms); the same
+// contract for `false`. AVX2 only, like the binary ops below.
+bool unary_backward_f32_vectorised(UnaryOp op, const float* g, const float* x, const float* y, float* out,
+                                   int64_t n);
 
 // y[i] = a[i·sa] op b[i·sb] for i < n, with sa and sb each 0 (a broadcast
 // scalar) or 1 (contiguous); y may be a or b (in place) but must not

@@ -241,8 +241,22 @@ bool unary_f32_vectorised(UnaryOp op, const float* x, float* y, int64_t n) {
   }
 }
 
-bool unary_backward_f32_vectorised(UnaryOp op, const float* g, const float* x, float* out, int64_t n) {
+bool unary_backward_f32_vectorised(UnaryOp op, const float* g, const float* x, const float* y, float* out,
+                                   int64_t n) {
+  const __m256 one = _mm256_set1_ps(1.0f);
   switch (op) {
+    case UnaryOp::Relu:  // g where y > 0 (NaN: 0, as the portable loop)
+      zip8(g, 1, y, 1, out, n, [](__m256 u, __m256 v) {
+        return _mm256_and_ps(u, _mm256_cmp_ps(v, _mm256_setzero_ps(), _CMP_GT_OQ));
+      });
+      return true;
+    case UnaryOp::Sigmoid:  // g·y·(1 − y)
+      zip8(g, 1, y, 1, out, n,
+           [one](__m256 u, __m256 v) { return _mm256_mul_ps(_mm256_mul_ps(u, v), _mm256_sub_ps(one, v)); });
+      return true;
+    case UnaryOp::Tanh:  // g·(1 − y²)
+      zip8(g, 1, y, 1, out, n, [one](__m256 u, __m256 v) { return _mm256_mul_ps(u, _mm256_fnmadd_ps(v, v, one)); });
+      return true;
     case UnaryOp::Gelu: zip8(g, 1, x, 1, out, n, [](__m256 u, __m256 v) { return _mm256_mul_ps(u, gelu_grad8(v)); });
       return true;
     case UnaryOp::GeluTanh:
