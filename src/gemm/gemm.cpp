@@ -87,22 +87,22 @@ void scale_c(const Problem<T>& p) {
   }
 }
 
-// Small and skinny problems (BLIS kernels/haswell/3/sup): A is read in place
-// by the micro-kernel, B is used in place when its rows are unit-stride and
-// otherwise packed one KC×NR panel at a time. No MC blocking: the whole
-// M×KC slab of A stays in L2 while each B panel sits in L1.
-template <class T>
-void gemm_small(const Problem<T>& p, int threads) {
-  constexpr int MR = Tile<T>::MR, NR = Tile<T>::NR;
-  constexpr int64_t KC = Blocking<T>::KC;
-  const MicroKernel<T> kernel = micro_kernel<T>();
+// The loop nest of the unpacked small-problem paths below: column panels of
+// NR (and row parts as well when there are too few panels) over threads, K in
+// KC blocks, MR-row tiles. `b_panel(kc, n, b, panel)` decides how the kernel
+// reads B's kc×n block at b: it returns false to read it in place, or packs
+// it into `panel` (rows NR apart) and returns true. `panel_needed` says
+// whether B ever has to be packed (the scratch panel is skipped otherwise).
+template <class T, int MR, int NR, int64_t KC, class Kernel, class BPanel>
+void small_loop_nest(const Problem<T>& p, int threads, bool panel_needed, const Kernel& kernel,
+                     const BPanel& b_panel) {
   const int64_t n_panels = ceil_div(p.N, NR), m_tiles = ceil_div(p.M, MR);
   // Split columns first; split rows as well when there are too few panels.
   const int64_t m_parts = threads > 1 && n_panels < 2 * threads ? std::min<int64_t>(m_tiles, threads) : 1;
 
   run(threads, n_panels * m_parts, [&](int64_t t0, int64_t t1) {
     static thread_local PackBuffer panel_buf;
-    T* panel = panel_buf.get<T>(KC * NR);
+    T* panel = panel_needed ? panel_buf.get<T>(KC * NR) : nullptr;
     for (int64_t t = t0; t < t1; ++t) {
       const int64_t j0 = (t / m_parts) * NR, part = t % m_parts;
       const int n = static_cast<int>(std::min<int64_t>(NR, p.N - j0));
@@ -112,8 +112,7 @@ void gemm_small(const Problem<T>& p, int threads) {
         const int64_t kc = std::min(KC, p.K - pc);
         const T* b = p.B + pc * p.rsB + j0 * p.csB;
         int64_t rsb = p.rsB;
-        if (!(p.csB == 1 && n == NR)) {
-          pack_b<T, NR>(kc, n, b, p.rsB, p.csB, panel);
+        if (b_panel(kc, n, b, panel)) {
           b = panel;
           rsb = NR;
         }
@@ -123,12 +122,26 @@ void gemm_small(const Problem<T>& p, int threads) {
           const int m = static_cast<int>(std::min<int64_t>(MR, p.M - i0));
           TileEpilogue<T> tep;
           kernel(kc, p.A + i0 * p.rsA + pc * p.csA, p.rsA, p.csA, b, rsb, p.alpha, beta,
-                 p.C + i0 * p.rsC + j0 * p.csC, p.rsC, p.csC, m, n,
-                 tile_epilogue(p.ep, last, i0, j0, tep));
+                 p.C + i0 * p.rsC + j0 * p.csC, p.rsC, p.csC, m, n, tile_epilogue(p.ep, last, i0, j0, tep));
         }
       }
     }
   });
+}
+
+// Small and skinny problems (BLIS kernels/haswell/3/sup): A is read in place
+// by the micro-kernel, B is used in place when its rows are unit-stride and
+// otherwise packed one KC×NR panel at a time. No MC blocking: the whole
+// M×KC slab of A stays in L2 while each B panel sits in L1.
+template <class T>
+void gemm_small(const Problem<T>& p, int threads) {
+  constexpr int NR = Tile<T>::NR;
+  small_loop_nest<T, Tile<T>::MR, NR, Blocking<T>::KC>(
+      p, threads, true, micro_kernel<T>(), [&](int64_t kc, int n, const T* b, T* panel) {
+        if (p.csB == 1 && n == NR) return false;  // a full panel of unit-stride rows
+        pack_b<T, NR>(kc, n, b, p.rsB, p.csB, panel);
+        return true;
+      });
 }
 
 #ifdef GLASSNET_GEMM_HAVE_AVX2
@@ -139,41 +152,14 @@ void gemm_small(const Problem<T>& p, int threads) {
 // read in place.
 template <class T>
 void gemm_sup(const Problem<T>& p, int threads) {
-  constexpr int MR = SupTile<T>::MR, NR = SupTile<T>::NR;
-  constexpr int64_t KC = SupTile<T>::KC;
-  const int64_t n_panels = ceil_div(p.N, NR), m_tiles = ceil_div(p.M, MR);
-  const int64_t m_parts = threads > 1 && n_panels < 2 * threads ? std::min<int64_t>(m_tiles, threads) : 1;
-
-  run(threads, n_panels * m_parts, [&](int64_t t0, int64_t t1) {
-    static thread_local PackBuffer panel_buf;
-    T* panel = p.csB == 1 ? nullptr : panel_buf.get<T>(KC * NR);
-    for (int64_t t = t0; t < t1; ++t) {
-      const int64_t j0 = (t / m_parts) * NR, part = t % m_parts;
-      const int n = static_cast<int>(std::min<int64_t>(NR, p.N - j0));
-      const int64_t i_begin = part * m_tiles / m_parts * MR;
-      const int64_t i_end = std::min(p.M, (part + 1) * m_tiles / m_parts * MR);
-      for (int64_t pc = 0; pc < p.K; pc += KC) {
-        const int64_t kc = std::min(KC, p.K - pc);
-        const T* b = p.B + pc * p.rsB + j0 * p.csB;
-        int64_t rsb = p.rsB;
-        if (p.csB != 1) {
-          if (p.rsB == 1) sup_pack_b_colmajor_avx512<T>(kc, n, b, p.csB, panel);
-          else pack_b<T, NR>(kc, n, b, p.rsB, p.csB, panel);
-          b = panel;
-          rsb = NR;
-        }
-        const T beta = pc == 0 ? p.beta : T(1);
-        const bool last = pc + kc == p.K;
-        for (int64_t i0 = i_begin; i0 < i_end; i0 += MR) {
-          const int m = static_cast<int>(std::min<int64_t>(MR, p.M - i0));
-          TileEpilogue<T> tep;
-          sup_kernel_avx512<T>(kc, p.A + i0 * p.rsA + pc * p.csA, p.rsA, p.csA, b, rsb, p.alpha,
-                               beta, p.C + i0 * p.rsC + j0 * p.csC, p.rsC, p.csC, m, n,
-                               tile_epilogue(p.ep, last, i0, j0, tep));
-        }
-      }
-    }
-  });
+  constexpr int NR = SupTile<T>::NR;
+  small_loop_nest<T, SupTile<T>::MR, NR, SupTile<T>::KC>(
+      p, threads, p.csB != 1, &sup_kernel_avx512<T>, [&](int64_t kc, int n, const T* b, T* panel) {
+        if (p.csB == 1) return false;
+        if (p.rsB == 1) sup_pack_b_colmajor_avx512<T>(kc, n, b, p.csB, panel);
+        else pack_b<T, NR>(kc, n, b, p.rsB, p.csB, panel);
+        return true;
+      });
 }
 #endif
 
