@@ -97,6 +97,12 @@ def _tensors(output):
 
 
 def _make_hooks(rec, name, gradients, copy, keep, collect, callback, bins, training_only, every):
+    # These run for every recorded layer on every batch of a training epoch,
+    # so the common case (one tensor output, statistics only) goes straight
+    # to the running statistics with the tensors as they come: RunningStats
+    # reads the C++ tensor and builds no detached wrapper.
+    wrap = keep or callback is not None
+
     def keep_grad(key, slot):
         def hook(grad):
             if rec._closed:
@@ -104,13 +110,14 @@ def _make_hooks(rec, name, gradients, copy, keep, collect, callback, bins, train
             # A fired hook's graph is usually freed right after; forgetting its
             # handle keeps a long recording (a training epoch) from piling them up.
             rec._grad_handles.pop(slot, None)
-            g = grad.detach()
-            if keep:
-                rec.gradients[key] = g.clone() if copy else g
             if collect:
-                rec.stats[key].gradient.update(g)
-            if callback is not None:
-                callback(key, "gradient", g)
+                rec.stats[key].gradient.update(grad)
+            if wrap:
+                g = grad.detach()
+                if keep:
+                    rec.gradients[key] = g.clone() if copy else g
+                if callback is not None:
+                    callback(key, "gradient", g)
             return None
         return hook
 
@@ -119,24 +126,30 @@ def _make_hooks(rec, name, gradients, copy, keep, collect, callback, bins, train
     def forward_hook(module, args, output):
         if rec._closed or (training_only and not module.training):
             return None
-        calls[0] += 1
-        if (calls[0] - 1) % every:
-            return None
-        pairs = (("", output),) if isinstance(output, Tensor) and output.is_floating_point() else _tensors(output)
+        if every > 1:
+            calls[0] += 1
+            if (calls[0] - 1) % every:
+                return None
+        if isinstance(output, Tensor):
+            pairs = (("", output),) if output.is_floating_point() else ()
+        else:
+            pairs = _tensors(output)
         for suffix, t in pairs:
-            key = name + suffix
-            a = t.detach()
-            if keep:
-                rec.activations[key] = a.clone() if copy else a
+            key = name + suffix if suffix else name
             if collect:
-                if key not in rec.stats:
-                    rec.stats[key] = LayerStats(bins)
-                rec.stats[key].activation.update(a)
-            if callback is not None:
-                callback(key, "activation", a)
+                stats = rec.stats.get(key)
+                if stats is None:
+                    stats = rec.stats[key] = LayerStats(bins)
+                stats.activation.update(t)
+            if wrap:
+                a = t.detach()
+                if keep:
+                    rec.activations[key] = a.clone() if copy else a
+                if callback is not None:
+                    callback(key, "activation", a)
             if gradients and t.requires_grad and is_grad_enabled():
                 slot = rec._next
-                rec._next += 1
+                rec._next = slot + 1
                 rec._grad_handles[slot] = t.register_hook(keep_grad(key, slot))
         return None
 

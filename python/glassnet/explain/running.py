@@ -46,48 +46,75 @@ class RunningStats:
         self.updates = 0
         self._parts = {"sum": [], "sumsq": [], "nonpos": [], "max": []}
         self._acc = {}          # what earlier folds left, by the same keys
-        self._host = {"sum": 0.0, "sumsq": 0.0, "nonpos": 0, "max": None}  # the host path's totals
+        # The host path's totals, and its per-batch maxima (C++ tensors)
+        # waiting to be folded into _max: one numpy maximum per _FOLD batches.
+        self._sum = 0.0
+        self._sumsq = 0.0
+        self._nonpos = 0
+        self._max = None
+        self._tops = []
         self._zero = None
         self._units = None      # units per tensor (dim 1)
-        self.last = None        # the last tensor seen, for the histogram
+        self._last = None       # the last tensor seen (its C++ tensor), for the histogram
+
+    @property
+    def last(self):
+        """The last tensor seen (detached), or None."""
+        return None if self._last is None else Tensor._wrap(self._last)
 
     def update(self, t):
         """Fold tensor `t` (any shape, floating) into the statistics."""
-        t = t.detach()
-        device = self.on_device if self.on_device is not None else t.is_cuda
-        # Shapes read once (from the numpy view on the host path): a tensor's
-        # .shape builds a new Size object per call.
-        host = None if device else (t.cpu() if t.is_cuda else t)
-        a = None if device else host.numpy()
-        shape = tuple(t.shape) if device else a.shape
+        # Called for every layer's output and gradient of every training
+        # batch, so the host path works on the C++ tensor alone: no wrapper,
+        # no numpy view, one kernel call.
+        impl = t._impl
+        if self.on_device or impl.device.type == "cuda":
+            if self.on_device is not False:
+                self._update_device(t.detach())
+                return
+            impl = t.detach().cpu()._impl
+        shape = impl.shape
+        size = impl.numel()
+        if size == 0:
+            return
+        units = shape[1] if len(shape) >= 2 else 1
+        if units != self._units:
+            self._check_units(units, shape)
+        total, sumsq, nonpos, top = _C.stream_stats(impl, self.units)
+        self._sum += total
+        self._sumsq += sumsq
+        self._nonpos += nonpos
+        tops = self._tops
+        tops.append(top)
+        if len(tops) >= _FOLD:
+            self._fold_tops()
+        self.count += size
+        self.samples += shape[0] if shape else 1
+        self.updates += 1
+        self._last = impl
+
+    def _check_units(self, units, shape):
+        if self._units is None:
+            self._units = units
+        elif self.units:
+            raise ValueError(f"[RunningStats] tensors of this stream have {self._units} units (dim 1) but one "
+                             f"of shape {shape} came")
+
+    def _fold_tops(self):
+        if not self._tops:
+            return
+        m = np.maximum.reduce([top.numpy() for top in self._tops])
+        self._max = m if self._max is None else np.maximum(self._max, m)
+        self._tops.clear()
+
+    def _update_device(self, t):
+        shape = tuple(t.shape)
         size = math.prod(shape)
         if size == 0:
             return
         units = shape[1] if len(shape) >= 2 else 1
-        if self._units is None:
-            self._units = units
-        elif units != self._units and self.units:
-            raise ValueError(f"[RunningStats] tensors of this stream have {self._units} units (dim 1) but one "
-                             f"of shape {shape} came")
-        if device:
-            self._update_device(t)
-        else:
-            self._update_host(host)
-        self.count += size
-        self.samples += shape[0] if shape else 1
-        self.updates += 1
-        self.last = t
-
-    def _update_host(self, t):
-        total, sumsq, nonpos, top = _C.stream_stats(t._impl, self.units)
-        h = self._host
-        h["sum"] += total
-        h["sumsq"] += sumsq
-        h["nonpos"] += nonpos
-        m = Tensor._wrap(top).numpy()
-        h["max"] = m if h["max"] is None else np.maximum(h["max"], m)
-
-    def _update_device(self, t):
+        if units != self._units:
+            self._check_units(units, shape)
         if self._zero is None:
             self._zero = _zero_like(t)
         parts = self._parts
@@ -101,6 +128,10 @@ class RunningStats:
             parts["max"].append(t.amax())
         if len(parts["sum"]) >= _FOLD:
             self._fold()
+        self.count += size
+        self.samples += shape[0] if shape else 1
+        self.updates += 1
+        self._last = t._impl
 
     def _fold(self):
         from .._functions import maximum, stack
@@ -127,13 +158,14 @@ class RunningStats:
         if self.count == 0:
             return None
         self._fold()
+        self._fold_tops()
         n = self.count
-        h, acc = self._host, self._acc
-        total = h["sum"] + (float(acc["sum"].item()) if "sum" in acc else 0.0)
-        sumsq = h["sumsq"] + (float(acc["sumsq"].item()) if "sumsq" in acc else 0.0)
-        nonpos = h["nonpos"] + (int(acc["nonpos"].item()) if "nonpos" in acc else 0)
+        acc = self._acc
+        total = self._sum + (float(acc["sum"].item()) if "sum" in acc else 0.0)
+        sumsq = self._sumsq + (float(acc["sumsq"].item()) if "sumsq" in acc else 0.0)
+        nonpos = self._nonpos + (int(acc["nonpos"].item()) if "nonpos" in acc else 0)
         tops = [np.asarray(x, dtype=np.float64).reshape(-1) for x in
-                (h["max"], acc["max"].detach().cpu().double().numpy() if "max" in acc else None) if x is not None]
+                (self._max, acc["max"].detach().cpu().double().numpy() if "max" in acc else None) if x is not None]
         top = tops[0] if len(tops) == 1 else np.maximum(tops[0], tops[1])
         mean = total / n
         var = max(sumsq / n - mean * mean, 0.0)
