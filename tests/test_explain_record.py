@@ -336,3 +336,63 @@ def test_record_every_samples_calls():
     with pytest.raises(ValueError, match=r"\[record\] every must be an int >= 1, got 0"):
         with gx.record(model, "1", every=0):
             pass
+
+
+class _FailAt(Callback):
+    """Raises in on_batch_end of the given batch of the given epoch."""
+
+    def __init__(self, epoch, batch, exc=RuntimeError):
+        super().__init__()
+        self.at = (epoch, batch)
+        self.exc = exc
+
+    def on_batch_end(self, batch, logs=None):
+        if (self.trainer.epoch, batch) == self.at:
+            raise self.exc("stop here")
+
+
+class _Ends(Callback):
+    def __init__(self):
+        super().__init__()
+        self.ended = 0
+        self.seen = []
+
+    def on_train_end(self, logs=None):
+        self.ended += 1
+
+    def on_exception(self, exc):
+        self.seen.append(exc)
+
+
+@pytest.mark.parametrize("exc", [RuntimeError, KeyboardInterrupt])
+def test_health_monitor_removes_its_hooks_when_fit_stops_by_an_exception(exc):
+    gn.manual_seed(6)
+    model = nn.Sequential(*digits_cnn_layers())
+    x, y = digits()[0][:192], digits()[1][:192]
+    monitor, ends = HealthMonitor(), _Ends()
+    with pytest.raises(exc, match="stop here"):
+        gn.train.fit(model, (x, y), loss="cross_entropy", optimizer=gn.optim.SGD(model.parameters(), lr=0.1),
+                     epochs=3, batch_size=64, progress=False, callbacks=[monitor, _FailAt(1, 1, exc), ends])
+    assert _hook_count(model) == 0
+    # on_train_end is for runs that finish (as in Keras); on_exception hears the error itself
+    assert ends.ended == 0 and len(ends.seen) == 1 and isinstance(ends.seen[0], exc)
+    assert monitor.history["epochs"] == [0]  # what the finished epoch gathered stays
+    # the model trains on without recording anything more
+    out = model(x[:4])
+    out.sum().backward()
+    assert _hook_count(model) == 0
+
+
+def test_fit_reports_a_failing_on_exception_as_a_warning_and_raises_the_training_error():
+    class Broken(Callback):
+        def on_exception(self, exc):
+            raise ValueError("cleanup failed")
+
+    model = nn.Sequential(nn.Flatten(), nn.Linear(64, 10))
+    x, y = digits()[0][:128], digits()[1][:128]
+    monitor = HealthMonitor()
+    with pytest.warns(RuntimeWarning, match=r"\[fit\] Broken.on_exception raised ValueError: cleanup failed"):
+        with pytest.raises(RuntimeError, match="stop here"):
+            gn.train.fit(model, (x, y), loss="cross_entropy", optimizer=gn.optim.SGD(model.parameters(), lr=0.1),
+                         epochs=1, batch_size=64, progress=False, callbacks=[Broken(), _FailAt(0, 0), monitor])
+    assert _hook_count(model) == 0

@@ -213,57 +213,80 @@ def fit(model, train_data, *, loss, optimizer, epochs, val_data=None, callbacks=
 
     train_metrics = [get_metric(m) for m in metrics]
     val_metrics = [copy.deepcopy(m) for m in train_metrics]
-    for cb in callbacks:
-        cb.on_train_begin({})
-    batch_loss_needed = any(cb.needs_batch_loss for cb in callbacks)
-    logs = {}
-    for epoch in range(int(initial_epoch), int(epochs)):
-        trainer.epoch = epoch
-        model.train()
-        for m in train_metrics:
-            m.reset()
+    # The callbacks hear of an exception that ends the run (on_exception, when
+    # they define it) so that they can let go of what they hold (HealthMonitor's
+    # hooks on the model); on_train_end stays for runs that finish, as in Keras.
+    try:
         for cb in callbacks:
-            cb.on_epoch_begin(epoch, {})
-        lr = _current_lr(optimizer)
-        total, seen = None, 0
-        trainer.samples_seen_this_epoch = 0
-        for batch_index, batch in enumerate(train_loader):
-            x, y = _unpack(batch, device)
-            optimizer.zero_grad()
-            out = _forward(model, x)
-            batch_loss = loss_fn(out, y)
-            batch_loss.backward()
-            optimizer.step()
-            n = _batch_size(y)
-            seen += n
-            trainer.samples_seen_this_epoch = seen
-            with no_grad():
-                value = batch_loss.detach()
-                total = value * n if total is None else total.add_(value, alpha=n)
-                for m in train_metrics:
-                    m.update(out.detach(), y)
-            batch_logs = {"size": n}
-            if batch_loss_needed:
-                batch_logs["loss"] = float(value.item())
+            cb.on_train_begin({})
+        batch_loss_needed = any(cb.needs_batch_loss for cb in callbacks)
+        logs = {}
+        for epoch in range(int(initial_epoch), int(epochs)):
+            trainer.epoch = epoch
+            model.train()
+            for m in train_metrics:
+                m.reset()
             for cb in callbacks:
-                cb.on_batch_end(batch_index, batch_logs)
+                cb.on_epoch_begin(epoch, {})
+            lr = _current_lr(optimizer)
+            total, seen = None, 0
+            trainer.samples_seen_this_epoch = 0
+            for batch_index, batch in enumerate(train_loader):
+                x, y = _unpack(batch, device)
+                optimizer.zero_grad()
+                out = _forward(model, x)
+                batch_loss = loss_fn(out, y)
+                batch_loss.backward()
+                optimizer.step()
+                n = _batch_size(y)
+                seen += n
+                trainer.samples_seen_this_epoch = seen
+                with no_grad():
+                    value = batch_loss.detach()
+                    total = value * n if total is None else total.add_(value, alpha=n)
+                    for m in train_metrics:
+                        m.update(out.detach(), y)
+                batch_logs = {"size": n}
+                if batch_loss_needed:
+                    batch_logs["loss"] = float(value.item())
+                for cb in callbacks:
+                    cb.on_batch_end(batch_index, batch_logs)
+                if trainer.stop_training:
+                    break
+            logs = {"loss": float(total.item()) / seen if seen else float("nan")}
+            for m in train_metrics:
+                result = m.result()
+                if isinstance(result, float):  # array-valued metrics (confusion matrix) stay out of the logs
+                    logs[m.name] = result
+            if val_loader is not None:
+                val = evaluate(model, val_loader, loss_fn, val_metrics, device=device)
+                logs.update({"val_" + k: v for k, v in val.items() if isinstance(v, float)})
+                model.train()
+            if lr is not None:
+                logs["lr"] = lr
+            for cb in callbacks:
+                cb.on_epoch_end(epoch, logs)
             if trainer.stop_training:
                 break
-        logs = {"loss": float(total.item()) / seen if seen else float("nan")}
-        for m in train_metrics:
-            result = m.result()
-            if isinstance(result, float):  # array-valued metrics (confusion matrix) stay out of the logs
-                logs[m.name] = result
-        if val_loader is not None:
-            val = evaluate(model, val_loader, loss_fn, val_metrics, device=device)
-            logs.update({"val_" + k: v for k, v in val.items() if isinstance(v, float)})
-            model.train()
-        if lr is not None:
-            logs["lr"] = lr
         for cb in callbacks:
-            cb.on_epoch_end(epoch, logs)
-        if trainer.stop_training:
-            break
-    for cb in callbacks:
-        cb.on_train_end(logs)
+            cb.on_train_end(logs)
+    except BaseException as exc:
+        _tell_exception(callbacks, exc)
+        raise
     return history
+
+
+def _tell_exception(callbacks, exc):
+    """Call ``on_exception(exc)`` of each callback that has one; an error in
+    one of them is reported as a warning so that `exc` is what propagates."""
+    import warnings
+
+    for cb in callbacks:
+        handler = getattr(cb, "on_exception", None)
+        if handler is None:
+            continue
+        try:
+            handler(exc)
+        except Exception as err:  # noqa: BLE001 - the training error matters more
+            warnings.warn(f"[fit] {type(cb).__name__}.on_exception raised {type(err).__name__}: {err}",
+                          RuntimeWarning, stacklevel=3)

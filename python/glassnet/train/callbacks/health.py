@@ -156,14 +156,19 @@ class HealthMonitor(Callback):
     def on_train_end(self, logs=None):
         self._close()
 
+    def on_exception(self, exc):
+        """fit calls this when an exception ends the run: the hooks go, the
+        history gathered so far stays."""
+        self._close()
+
     def history_json(self):
         """`history` with its numpy arrays as lists (and NaN as None), ready
         for ``json.dump``."""
         return _builtin(self.history)
 
     def close(self):
-        """Remove the recording hooks (fit does it through on_train_end; call
-        this after a run that stopped with an exception)."""
+        """Remove the recording hooks (fit does it when the run ends, also by
+        an exception; call this when driving the callback by hand)."""
         self._close()
 
     def __del__(self):
