@@ -67,12 +67,10 @@ class RunningStats:
         # Called for every layer's output and gradient of every training
         # batch, so the host path works on the C++ tensor alone: no wrapper,
         # no numpy view, one kernel call.
+        if self.on_device:
+            self._update_device(t.detach())
+            return
         impl = t._impl
-        if self.on_device or impl.device.type == "cuda":
-            if self.on_device is not False:
-                self._update_device(t.detach())
-                return
-            impl = t.detach().cpu()._impl
         shape = impl.shape
         size = impl.numel()
         if size == 0:
@@ -80,7 +78,19 @@ class RunningStats:
         units = shape[1] if len(shape) >= 2 else 1
         if units != self._units:
             self._check_units(units, shape)
-        total, sumsq, nonpos, top = _C.stream_stats(impl, self.units)
+        try:
+            total, sumsq, nonpos, top = _C.stream_stats(impl, self.units)
+        except RuntimeError:
+            # The kernel reads CPU memory only and says so for a GPU tensor;
+            # asking every tensor for its device first would cost about as
+            # much as the kernel does on a small layer.
+            if impl.device.type != "cuda":
+                raise
+            if self.on_device is None:
+                self._update_device(t.detach())
+                return
+            impl = impl.to_device(_C.Device("cpu"))
+            total, sumsq, nonpos, top = _C.stream_stats(impl, self.units)
         self._sum += total
         self._sumsq += sumsq
         self._nonpos += nonpos
