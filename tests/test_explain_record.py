@@ -396,3 +396,20 @@ def test_fit_reports_a_failing_on_exception_as_a_warning_and_raises_the_training
             gn.train.fit(model, (x, y), loss="cross_entropy", optimizer=gn.optim.SGD(model.parameters(), lr=0.1),
                          epochs=1, batch_size=64, progress=False, callbacks=[Broken(), _FailAt(0, 0), monitor])
     assert _hook_count(model) == 0
+
+
+def test_running_stats_copy_mid_stream_carries_on_alone():
+    rng = np.random.default_rng(8)
+    parts = [rng.normal(size=(3, 4, 5)).astype(np.float32) for _ in range(4)]
+    rs = gx.RunningStats(bins=5)
+    for p in parts[:2]:
+        rs.update(gn.from_numpy(p))
+    twin = copy.deepcopy(rs)
+    for p in parts[2:]:
+        rs.update(gn.from_numpy(p))
+    a = np.concatenate(parts[:2]).astype(np.float64)
+    got = twin.summary()
+    assert got["count"] == a.size and twin.updates == 2
+    np.testing.assert_allclose([got["mean"], got["max"]], [a.mean(), a.max()], rtol=1e-6)
+    np.testing.assert_array_equal(got["hist"], np.histogram(parts[1], bins=5)[0])
+    assert rs.summary()["count"] == 2 * a.size

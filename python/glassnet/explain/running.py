@@ -46,8 +46,9 @@ class RunningStats:
         self.updates = 0
         self._parts = {"sum": [], "sumsq": [], "nonpos": [], "max": []}
         self._acc = {}          # what earlier folds left, by the same keys
-        # The host path's totals, and its per-batch maxima (C++ tensors)
-        # waiting to be folded into _max: one numpy maximum per _FOLD batches.
+        # The host path's totals, and its per-batch maxima (numpy views of
+        # the kernel's results) waiting to be folded into _max: one numpy
+        # maximum per _FOLD batches instead of one per batch.
         self._sum = 0.0
         self._sumsq = 0.0
         self._nonpos = 0
@@ -55,12 +56,7 @@ class RunningStats:
         self._tops = []
         self._zero = None
         self._units = None      # units per tensor (dim 1)
-        self._last = None       # the last tensor seen (its C++ tensor), for the histogram
-
-    @property
-    def last(self):
-        """The last tensor seen (detached), or None."""
-        return None if self._last is None else Tensor._wrap(self._last)
+        self.last = None        # the last tensor seen (detached), for the histogram
 
     def update(self, t):
         """Fold tensor `t` (any shape, floating) into the statistics."""
@@ -95,13 +91,13 @@ class RunningStats:
         self._sumsq += sumsq
         self._nonpos += nonpos
         tops = self._tops
-        tops.append(top)
+        tops.append(top.numpy())
         if len(tops) >= _FOLD:
             self._fold_tops()
         self.count += size
         self.samples += shape[0] if shape else 1
         self.updates += 1
-        self._last = impl
+        self.last = Tensor._wrap(impl)
 
     def _check_units(self, units, shape):
         if self._units is None:
@@ -113,7 +109,7 @@ class RunningStats:
     def _fold_tops(self):
         if not self._tops:
             return
-        m = np.maximum.reduce([top.numpy() for top in self._tops])
+        m = np.maximum.reduce(self._tops)
         self._max = m if self._max is None else np.maximum(self._max, m)
         self._tops.clear()
 
@@ -141,7 +137,7 @@ class RunningStats:
         self.count += size
         self.samples += shape[0] if shape else 1
         self.updates += 1
-        self._last = t._impl
+        self.last = t
 
     def _fold(self):
         from .._functions import maximum, stack
