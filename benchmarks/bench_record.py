@@ -4,7 +4,11 @@ channels) on the 8x8 digits, batch 64, Adam, run through glassnet.train.fit
 with and without statistics collection, timed in alternating rounds: the
 median wall time, and the least CPU time of the process over the rounds (on
 a shared machine neighbours only ever add to it, so the least is the closest
-to the work itself; with one thread that is what it measures).
+to the work itself; with one thread that is what it measures). "paired" is
+the median over the rounds of each variant's CPU time over that round's
+plain epoch, run a second or so before it: a neighbour that slows the
+machine for a while slows both, so the ratio moves less than either time
+when the machine is never quiet for long.
 
     python benchmarks/bench_record.py [--threads 1] [--repeats 9] [--batch 64] [--size 8]
 
@@ -95,8 +99,10 @@ def main(argv=None):
     base_w, base_c = statistics.median(wall["plain"]), min(cpu["plain"])
     for name in variants:
         w, c = statistics.median(wall[name]), min(cpu[name])
+        paired = statistics.median(v / p for v, p in zip(cpu[name], cpu["plain"]))
         extra = "" if name == "plain" else \
-            f"   overhead: cpu {100 * (c / base_c - 1):+6.1f}%  wall {100 * (w / base_w - 1):+6.1f}%"
+            f"   overhead: cpu {100 * (c / base_c - 1):+6.1f}%  wall {100 * (w / base_w - 1):+6.1f}%  " \
+            f"paired {100 * (paired - 1):+6.1f}%"
         print(f"  {name:<16} cpu (least) {c * 1e3:8.1f} ms  wall (median) {w * 1e3:8.1f} ms{extra}", flush=True)
     # The reductions' own time, measured inside one recorded epoch: the
     # direct figure for what statistics cost, which neighbours on a shared
