@@ -4,7 +4,8 @@ A layer's outputs (or their gradients) over many batches are folded into a
 few numbers per batch: a sum, a sum of squares, the count of non-positive
 values and the per-unit maximum (gradient streams, ``units=False``, take the
 global maximum instead and skip the count: those two describe activations).
-Nothing is copied and nothing is kept but the last batch (for its histogram).
+Nothing is kept of a batch but these and, for the histogram, a strided
+sample of its values (at most HIST_VALUES; the last batch's).
 
 Two ways to reduce, same results:
 - tensors in CPU memory go through one C++ call, ``_C.stream_stats``, which
@@ -56,7 +57,9 @@ class RunningStats:
         self._tops = []
         self._zero = None
         self._units = None      # units per tensor (dim 1)
-        self.last = None        # the last tensor seen (detached), for the histogram
+        # What the histogram is made of: the last batch's strided sample
+        # (host path) or the last tensor itself (device path: no copy to the host per batch).
+        self._hist = None
 
     def update(self, t):
         """Fold tensor `t` (any shape, floating) into the statistics."""
@@ -97,7 +100,14 @@ class RunningStats:
         self.count += size
         self.samples += shape[0] if shape else 1
         self.updates += 1
-        self.last = Tensor._wrap(impl)
+        # A copy of a few thousand values, not a reference to the tensor:
+        # holding every layer's last output and gradient past the step
+        # keeps the allocator from reusing their memory for the next one,
+        # and fresh memory costs more than all the statistics (~5% of an epoch).
+        flat = impl.numpy().reshape(-1)
+        if size > HIST_VALUES:
+            flat = flat[::-(-size // HIST_VALUES)]
+        self._hist = flat.copy()
 
     def _check_units(self, units, shape):
         if self._units is None:
@@ -137,7 +147,7 @@ class RunningStats:
         self.count += size
         self.samples += shape[0] if shape else 1
         self.updates += 1
-        self.last = t
+        self._hist = t
 
     def _fold(self):
         from .._functions import maximum, stack
@@ -175,7 +185,7 @@ class RunningStats:
         top = tops[0] if len(tops) == 1 else np.maximum(tops[0], tops[1])
         mean = total / n
         var = max(sumsq / n - mean * mean, 0.0)
-        hist, edges = histogram(self.last, self.bins if bins is None else bins, max_values=HIST_VALUES)
+        hist, edges = histogram(self._hist, self.bins if bins is None else bins, max_values=HIST_VALUES)
         out = {"mean": mean, "std": math.sqrt(var), "norm": math.sqrt(sumsq), "rms": math.sqrt(sumsq / n),
                "norm_per_sample": math.sqrt(sumsq / max(self.samples, 1)), "max": float(top.max()), "count": n}
         if self.units:
@@ -192,10 +202,11 @@ def _zero_like(t):
 
 
 def histogram(t, bins=30, max_values=None):
-    """(counts, edges) of a tensor's finite values as numpy arrays (int64,
-    float64). max_values: histogram an evenly strided sample of at most this
-    many values (``flat[::ceil(n / max_values)]``) instead of all of them."""
-    a = np.asarray(t.detach().cpu().numpy()).reshape(-1)
+    """(counts, edges) of the finite values of a tensor (or numpy array) as
+    numpy arrays (int64, float64). max_values: histogram an evenly strided
+    sample of at most this many values (``flat[::ceil(n / max_values)]``)
+    instead of all of them."""
+    a = np.asarray(t.detach().cpu().numpy() if isinstance(t, Tensor) else t).reshape(-1)
     if max_values is not None and a.size > max_values:
         a = a[::-(-a.size // max_values)]
     a = a.astype(np.float64)
