@@ -209,7 +209,7 @@ def histogram(t, bins=30, max_values=None):
     a = np.asarray(t.detach().cpu().numpy() if isinstance(t, Tensor) else t).reshape(-1)
     if max_values is not None and a.size > max_values:
         a = a[::-(-a.size // max_values)]
-    a = a.astype(np.float64)
+    a = a.astype(np.float64, copy=False)  # nothing below writes to it
     finite = np.isfinite(a)
     if not finite.all():
         a = a[finite]

@@ -62,7 +62,7 @@ def weight_stats(model, bins=30, *, gradients=False):
 
 def _param_summary(t, bins):
     a = np.asarray(t.detach().cpu().numpy(), dtype=np.float64).ravel()
-    hist, edges = histogram(t, bins)
+    hist, edges = histogram(a, bins)
     norm = float(np.sqrt(sum_of_squares(a)))
     return {"shape": tuple(t.shape), "mean": float(a.mean()), "std": float(a.std()), "norm": norm,
             "rms": norm / np.sqrt(a.size), "min": float(a.min()), "max": float(a.max()), "hist": hist,
