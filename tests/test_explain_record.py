@@ -413,3 +413,14 @@ def test_running_stats_copy_mid_stream_carries_on_alone():
     np.testing.assert_allclose([got["mean"], got["max"]], [a.mean(), a.max()], rtol=1e-6)
     np.testing.assert_array_equal(got["hist"], np.histogram(parts[1], bins=5)[0])
     assert rs.summary()["count"] == 2 * a.size
+
+
+def test_running_stats_of_a_non_contiguous_tensor_histogram_its_values_in_order():
+    a = np.random.default_rng(9).normal(size=(80, 6, 20)).astype(np.float32)
+    rs = gx.RunningStats(bins=9)
+    rs.update(gn.from_numpy(a).permute(1, 0, 2))  # (6, 80, 20), not contiguous
+    b = np.ascontiguousarray(a.transpose(1, 0, 2)).reshape(-1)
+    got = rs.summary()
+    assert got["units"] == 80 and got["count"] == b.size
+    np.testing.assert_array_equal(got["hist"], np.histogram(b[::-(-b.size // gx.running.HIST_VALUES)], bins=9)[0])
+    np.testing.assert_allclose(got["max"], b.max())
