@@ -101,9 +101,10 @@ class RunningStats:
         self.samples += shape[0] if shape else 1
         self.updates += 1
         # A copy of a few thousand values, not a reference to the tensor:
-        # holding every layer's last output and gradient past the step
-        # keeps the allocator from reusing their memory for the next one,
-        # and fresh memory costs more than all the statistics (~5% of an epoch).
+        # holding every layer's last output and gradient until its next
+        # batch keeps that memory from being reused meanwhile, which cost
+        # more than this copy in bench_record (gradients most: they are
+        # otherwise freed as soon as the layer below has used them).
         flat = impl.numpy().reshape(-1)
         if size > HIST_VALUES:
             flat = flat[::-(-size // HIST_VALUES)]
