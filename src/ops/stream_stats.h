@@ -1,7 +1,7 @@
 // stream_stats: what glassnet.explain's RunningStats folds from each recorded
 // activation or gradient — sum and sum of squares (in double), the count of
 // values <= 0, and the maximum per unit (dim 1) or over everything — in one
-// read of the tensor, where numpy needs four passes and a temporary.
+// C++ call, where numpy needs four passes and a temporary.
 #pragma once
 
 #include <cstdint>

@@ -1,9 +1,10 @@
 // Compiled with -mavx2 -mfma; only reached after cpu_has_avx2_fma() said yes.
 // Sums, squares and counts run in float vector lanes and are added into
 // double every kFoldVectors vectors, so no float lane ever holds more than
-// 128 terms (relative error ~1e-6 at worst, even for long runs of one value). The per-unit
-// maximum is a vector max over each row of R values (units side by side when
-// R == 1). vmaxps drops NaN; the caller looks again when the sum says NaN.
+// 128 terms (relative error ~1e-6 at worst, even for long runs of one value).
+// The per-unit maximum is a vector max over each row of R values (units side
+// by side when R == 1). vmaxps drops NaN; the caller looks again when the sum
+// says NaN.
 #include <immintrin.h>
 
 #include <algorithm>
@@ -50,63 +51,74 @@ struct Lanes {
   }
 };
 
-}  // namespace
-
-StreamTotals stream_stats_f32_avx2(const float* x, int64_t N, int64_t U, int64_t R, float* unit_max) {
+// Sum, sum of squares and count of values <= 0 over n contiguous floats.
+// The units don't matter to these, so the whole tensor is one stream, read
+// 32 values at a time into four sets of lanes: one set alone waits on its
+// own adds (~3 cycles each), which made small maps (2×2: R = 4, no full
+// vector per row) and every other size latency-bound.
+StreamTotals flat_totals(const float* x, int64_t n) {
   StreamTotals t;
-  Lanes lanes;
-  // The rows' tails (R % 8 values each) in double: a few values per row.
-  double scalar_sum = 0, scalar_sumsq = 0;
-  int64_t scalar_nonpos = 0;
-  auto fold = [&] {
-    lanes.fold(t);
-    t.sum += scalar_sum;
-    t.sumsq += scalar_sumsq;
-    t.nonpos += scalar_nonpos;
-    scalar_sum = scalar_sumsq = 0;
-    scalar_nonpos = 0;
-  };
-  auto scalar = [&](float v) {
-    scalar_sum += v;
-    scalar_sumsq += double(v) * v;
-    scalar_nonpos += v <= 0.0f;
-  };
+  Lanes lanes[4];
+  int64_t i = 0;
+  for (; i + 32 <= n; i += 32) {
+    bool due = false;
+    for (int k = 0; k < 4; ++k) due |= lanes[k].add(_mm256_loadu_ps(x + i + 8 * k));
+    if (due)  // all four reach kFoldVectors together
+      for (Lanes& l : lanes) l.fold(t);
+  }
+  for (; i + 8 <= n; i += 8)
+    if (lanes[0].add(_mm256_loadu_ps(x + i))) lanes[0].fold(t);
+  for (Lanes& l : lanes) l.fold(t);
+  for (; i < n; ++i) {
+    t.sum += x[i];
+    t.sumsq += double(x[i]) * x[i];
+    t.nonpos += x[i] <= 0.0f;
+  }
+  return t;
+}
+
+// unit_max[u] = max(unit_max[u], every value of unit u) over (N, U, R) data.
+void unit_maxima(const float* x, int64_t N, int64_t U, int64_t R, float* unit_max) {
   if (R == 1) {  // (N, U): units side by side, their maxima in vectors
     for (int64_t n = 0; n < N; ++n) {
       const float* row = x + n * U;
       int64_t u = 0;
-      for (; u + 8 <= U; u += 8) {
-        const __m256 v = _mm256_loadu_ps(row + u);
-        if (lanes.add(v)) fold();
-        _mm256_storeu_ps(unit_max + u, _mm256_max_ps(v, _mm256_loadu_ps(unit_max + u)));
-      }
-      for (; u < U; ++u) {
-        scalar(row[u]);
-        unit_max[u] = std::max(unit_max[u], row[u]);
-      }
+      for (; u + 8 <= U; u += 8)
+        _mm256_storeu_ps(unit_max + u, _mm256_max_ps(_mm256_loadu_ps(row + u), _mm256_loadu_ps(unit_max + u)));
+      for (; u < U; ++u) unit_max[u] = std::max(unit_max[u], row[u]);
     }
-    fold();
-    return t;
+    return;
+  }
+  if (R < 8) {  // small maps (2×2): a vector's set-up and horizontal max would cost more than the row
+    for (int64_t n = 0; n < N; ++n)
+      for (int64_t u = 0; u < U; ++u) {
+        const float* row = x + (n * U + u) * R;
+        float mx = unit_max[u];
+        for (int64_t r = 0; r < R; ++r) mx = std::max(mx, row[r]);
+        unit_max[u] = mx;
+      }
+    return;
   }
   for (int64_t n = 0; n < N; ++n)
     for (int64_t u = 0; u < U; ++u) {
       const float* row = x + (n * U + u) * R;
       __m256 m = _mm256_set1_ps(unit_max[u]);
       int64_t r = 0;
-      for (; r + 8 <= R; r += 8) {
-        const __m256 v = _mm256_loadu_ps(row + r);
-        if (lanes.add(v)) fold();
-        m = _mm256_max_ps(v, m);
-      }
+      for (; r + 8 <= R; r += 8) m = _mm256_max_ps(_mm256_loadu_ps(row + r), m);
       float mx = hmax(m);
-      for (; r < R; ++r) {
-        scalar(row[r]);
-        mx = std::max(mx, row[r]);
-      }
+      for (; r < R; ++r) mx = std::max(mx, row[r]);
       unit_max[u] = mx;
     }
-  fold();
-  return t;
+}
+
+}  // namespace
+
+// Two reads of the tensor (the second usually from cache) rather than one
+// that interleaves sums and maxima: each loop then stays simple enough to
+// run at full width.
+StreamTotals stream_stats_f32_avx2(const float* x, int64_t N, int64_t U, int64_t R, float* unit_max) {
+  unit_maxima(x, N, U, R, unit_max);
+  return flat_totals(x, N * U * R);
 }
 
 }  // namespace glassnet
