@@ -334,6 +334,22 @@ def test_progress_off_without_a_terminal(capsys):
     assert len(lines) == 2 and lines[1].startswith("epoch 2/2") and "samples/s" in lines[1]
 
 
+def test_progress_bar_and_csv_logger_let_go_when_training_raises(tmp_path):
+    class FailInEpoch1(Callback):
+        def on_batch_end(self, batch, logs=None):
+            if self.trainer.epoch == 1:
+                raise RuntimeError("stop here")
+
+    x, y = _blobs()
+    model = _net()
+    bar, log = ProgressBar(file=io.StringIO(), force=True), CSVLogger(tmp_path / "log.csv")
+    with pytest.raises(RuntimeError, match="stop here"):
+        fit(model, (x, y), loss=F.cross_entropy, optimizer=optim.SGD(model.parameters(), lr=0.1), epochs=3,
+            batch_size=6, callbacks=[bar, log, FailInEpoch1()], progress=False)
+    assert bar._bar is None and log._file is None  # the bar closed, the file closed
+    assert [r["epoch"] for r in _csv_rows(tmp_path / "log.csv")] == ["1"]  # the finished epoch's row kept
+
+
 # ---- resuming ----------------------------------------------------------------------------------
 class StopAfter(Callback):
     """Simulates a kill: raises once `epoch` has ended (after ModelCheckpoint saved it)."""

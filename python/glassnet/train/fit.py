@@ -277,8 +277,9 @@ def fit(model, train_data, *, loss, optimizer, epochs, val_data=None, callbacks=
 
 
 def _tell_exception(callbacks, exc):
-    """Call ``on_exception(exc)`` of each callback that has one; an error in
-    one of them is reported as a warning so that `exc` is what propagates."""
+    """Call ``on_exception(exc)`` of each callback that has one (every
+    Callback does; duck-typed ones may not); an error in one of them is
+    reported as a warning so that `exc` is what propagates."""
     import warnings
 
     for cb in callbacks:

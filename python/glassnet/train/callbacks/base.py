@@ -41,6 +41,10 @@ class Callback:
     def on_batch_end(self, batch, logs=None):
         pass
 
+    def on_exception(self, exc):
+        """Called instead of on_train_end when an exception ends the run:
+        let go of what the callback holds (files, progress bars, hooks)."""
+
 
 def monitor_mode(monitor, mode, who):
     """"min" or "max": explicit, or guessed from the name (accuracies go up, losses down)."""

@@ -45,6 +45,9 @@ class CSVLogger(Callback):
             self._file.close()
             self._file = None
 
+    def on_exception(self, exc):
+        self.on_train_end()  # the rows of finished epochs are already flushed
+
 
 def _fmt(value):
     if isinstance(value, float) and not math.isfinite(value):

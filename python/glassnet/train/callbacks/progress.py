@@ -71,3 +71,6 @@ class ProgressBar(Callback):
         if self._bar is not None:
             self._bar.close()
             self._bar = None
+
+    def on_exception(self, exc):
+        self.on_train_end()  # close the bar so the traceback starts on a clean line
