@@ -1,12 +1,12 @@
 """What watching a network costs: one training epoch of glassnet's small CNN
 (conv_models.small_cnn: 3x3 conv → BatchNorm → ReLU blocks, 32/32/64
 channels) on the 8x8 digits, batch 64, Adam, run through glassnet.train.fit
-with and without statistics collection, timed in alternating rounds: the
+with and without statistics collection, timed in rounds (each variant once per round, in a shuffled order): the
 median wall time, and the least CPU time of the process over the rounds (on
 a shared machine neighbours only ever add to it, so the least is the closest
 to the work itself; with one thread that is what it measures). "paired" is
 the median over the rounds of each variant's CPU time over that round's
-plain epoch, run a second or so before it: a neighbour that slows the
+plain epoch, run within seconds of it: a neighbour that slows the
 machine for a while slows both, so the ratio moves less than either time
 when the machine is never quiet for long.
 
@@ -36,6 +36,7 @@ The issue's target: recording statistics only adds < 10% to an epoch.
 """
 import argparse
 import os
+import random
 import statistics
 import time
 
@@ -86,14 +87,21 @@ def main(argv=None):
     }
     wall = {name: [] for name in variants}
     cpu = {name: [] for name in variants}
+    # Each round in a fresh random order: the epoch after a recorded one
+    # tended to run slower (its page faults), so a fixed order would charge
+    # that to whichever variant always came next.
+    order = random.Random(0)
     for _ in range(args.repeats):
-        for name, fn in variants.items():
+        names = list(variants)
+        order.shuffle(names)
+        for name in names:
+            fn = variants[name]
             w0, c0 = time.perf_counter(), time.process_time()
             fn()
             wall[name].append(time.perf_counter() - w0)
             cpu[name].append(time.process_time() - c0)
     print(f"{args.threads} thread(s); small_cnn on {x.shape[0]} {args.size}x{args.size} digits, batch {args.batch}; "
-          f"load average {os.getloadavg()[0]:.2f}; {args.repeats} alternating rounds")
+          f"load average {os.getloadavg()[0]:.2f}; {args.repeats} rounds, each in a random order")
     print(f"  record stats: {layers} leaf layers; HealthMonitor: {watched} layers and "
           f"{sum(1 for _ in model.parameters())} parameters")
     base_w, base_c = statistics.median(wall["plain"]), min(cpu["plain"])
