@@ -1,8 +1,9 @@
 """What watching a network costs: one training epoch of glassnet's small CNN
 (conv_models.small_cnn: 3x3 conv → BatchNorm → ReLU blocks, 32/32/64
 channels) on the 8x8 digits, batch 64, Adam, run through glassnet.train.fit
-with and without statistics collection, timed in rounds (each variant once per round, in a shuffled order): the
-median wall time, and the least CPU time of the process over the rounds (on
+with and without statistics collection, timed in rounds (each variant once
+per round, in a shuffled order): the median wall time, and the least CPU
+time of the process over the rounds (on
 a shared machine neighbours only ever add to it, so the least is the closest
 to the work itself; with one thread that is what it measures). "paired" is
 the median over the rounds of each variant's CPU time over that round's
