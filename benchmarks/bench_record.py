@@ -3,13 +3,12 @@
 channels) on the 8x8 digits, batch 64, Adam, run through glassnet.train.fit
 with and without statistics collection, timed in rounds (each variant once
 per round, in a shuffled order): the median wall time, and the least CPU
-time of the process over the rounds (on
-a shared machine neighbours only ever add to it, so the least is the closest
-to the work itself; with one thread that is what it measures). "paired" is
-the median over the rounds of each variant's CPU time over that round's
-plain epoch, run within seconds of it: a neighbour that slows the
-machine for a while slows both, so the ratio moves less than either time
-when the machine is never quiet for long.
+time of the process over the rounds (on a shared machine neighbours only
+ever add to it, so the least is the closest to the work itself; with one
+thread that is what it measures). "paired" is the median over the rounds of
+each variant's CPU time over that round's plain epoch, run within seconds of
+it: a neighbour that slows the machine for a while slows both, so the ratio
+moves less than either time when the machine is never quiet for long.
 
     python benchmarks/bench_record.py [--threads 1] [--repeats 9] [--batch 64] [--size 8]
 
