@@ -30,9 +30,9 @@ namespace glassnet::gemm::detail {
 namespace {
 
 // One tile of exactly MR rows and NV vectors (n ≤ NV·W columns, the last
-// vector masked to what is left). m is a template parameter so edge rows
-// cost nothing: the dispatcher below picks the instance.
-template <class Vt, int MR, int NV>
+// vector masked to what is left unless Full says n == NV·W). m is a template
+// parameter so edge rows cost nothing: the dispatcher below picks the instance.
+template <class Vt, int MR, int NV, bool Full>
 __attribute__((noinline)) void tile(int64_t k, const typename Vt::T* a, int64_t rsA, int64_t csA,
                                     const typename Vt::T* b, int64_t rsB, typename Vt::T alpha,
                                     typename Vt::T beta, typename Vt::T* c, int64_t rsC,
@@ -56,7 +56,7 @@ __attribute__((noinline)) void tile(int64_t k, const typename Vt::T* a, int64_t 
     V bv[NV];
 #pragma GCC unroll 2
     for (int v = 0; v + 1 < NV; ++v) bv[v] = Vt::load(b + v * W);
-    bv[NV - 1] = Vt::load(last, b + (NV - 1) * W);
+    bv[NV - 1] = Full ? Vt::load(b + (NV - 1) * W) : Vt::load(last, b + (NV - 1) * W);
 #pragma GCC unroll 8
     for (int i = 0; i < MR; ++i) {
       const V ai = Vt::set1(row[i][off]);
@@ -103,28 +103,29 @@ __attribute__((noinline)) void tile(int64_t k, const typename Vt::T* a, int64_t 
       // Skipping the multiply by 1 matters where k is short (K = 64: 16
       // multiplies on top of ~1000 FMAs per tile).
       V r = scale ? Vt::mul(valpha, acc[i][v]) : acc[i][v];
-      if (read_c) r = Vt::fma(vbeta, Vt::load(mv, cr + v * W), r);
+      if (read_c) r = Vt::fma(vbeta, Full ? Vt::load(cr + v * W) : Vt::load(mv, cr + v * W), r);
       if (bias) r = Vt::add(r, per_row ? Vt::set1(bias[i]) : bias_col[v]);
       if (relu) r = Vt::max(Vt::zero(), r);  // max(0, NaN) is NaN: NaN propagates, as torch.relu
-      Vt::store(mv, cr + v * W, r);
+      if (Full) Vt::store(cr + v * W, r);
+      else Vt::store(mv, cr + v * W, r);
     }
   }
 }
 
-template <class Vt, int NV>
+template <class Vt, int NV, bool Full>
 void tile_m(int m, int64_t k, const typename Vt::T* a, int64_t rsA, int64_t csA,
             const typename Vt::T* b, int64_t rsB, typename Vt::T alpha, typename Vt::T beta,
             typename Vt::T* c, int64_t rsC, int64_t csC, int n,
             const TileEpilogue<typename Vt::T>* ep) {
   switch (m) {
-    case 8: return tile<Vt, 8, NV>(k, a, rsA, csA, b, rsB, alpha, beta, c, rsC, csC, n, ep);
-    case 7: return tile<Vt, 7, NV>(k, a, rsA, csA, b, rsB, alpha, beta, c, rsC, csC, n, ep);
-    case 6: return tile<Vt, 6, NV>(k, a, rsA, csA, b, rsB, alpha, beta, c, rsC, csC, n, ep);
-    case 5: return tile<Vt, 5, NV>(k, a, rsA, csA, b, rsB, alpha, beta, c, rsC, csC, n, ep);
-    case 4: return tile<Vt, 4, NV>(k, a, rsA, csA, b, rsB, alpha, beta, c, rsC, csC, n, ep);
-    case 3: return tile<Vt, 3, NV>(k, a, rsA, csA, b, rsB, alpha, beta, c, rsC, csC, n, ep);
-    case 2: return tile<Vt, 2, NV>(k, a, rsA, csA, b, rsB, alpha, beta, c, rsC, csC, n, ep);
-    default: return tile<Vt, 1, NV>(k, a, rsA, csA, b, rsB, alpha, beta, c, rsC, csC, n, ep);
+    case 8: return tile<Vt, 8, NV, Full>(k, a, rsA, csA, b, rsB, alpha, beta, c, rsC, csC, n, ep);
+    case 7: return tile<Vt, 7, NV, Full>(k, a, rsA, csA, b, rsB, alpha, beta, c, rsC, csC, n, ep);
+    case 6: return tile<Vt, 6, NV, Full>(k, a, rsA, csA, b, rsB, alpha, beta, c, rsC, csC, n, ep);
+    case 5: return tile<Vt, 5, NV, Full>(k, a, rsA, csA, b, rsB, alpha, beta, c, rsC, csC, n, ep);
+    case 4: return tile<Vt, 4, NV, Full>(k, a, rsA, csA, b, rsB, alpha, beta, c, rsC, csC, n, ep);
+    case 3: return tile<Vt, 3, NV, Full>(k, a, rsA, csA, b, rsB, alpha, beta, c, rsC, csC, n, ep);
+    case 2: return tile<Vt, 2, NV, Full>(k, a, rsA, csA, b, rsB, alpha, beta, c, rsC, csC, n, ep);
+    default: return tile<Vt, 1, NV, Full>(k, a, rsA, csA, b, rsB, alpha, beta, c, rsC, csC, n, ep);
   }
 }
 
@@ -135,8 +136,10 @@ void sup_kernel(int64_t k, const typename Vt::T* a, int64_t rsA, int64_t csA,
                 const TileEpilogue<typename Vt::T>* ep) {
   static_assert(SupTile<typename Vt::T>::MR == 8 && SupTile<typename Vt::T>::NR == 2 * Vt::W);
   // A tile no wider than one vector (N = 10) runs at half the FMAs.
-  if (n <= Vt::W) tile_m<Vt, 1>(m, k, a, rsA, csA, b, rsB, alpha, beta, c, rsC, csC, n, ep);
-  else tile_m<Vt, 2>(m, k, a, rsA, csA, b, rsB, alpha, beta, c, rsC, csC, n, ep);
+  // A full-width tile (the usual case) uses no masked loads or stores.
+  if (n == 2 * Vt::W) tile_m<Vt, 2, true>(m, k, a, rsA, csA, b, rsB, alpha, beta, c, rsC, csC, n, ep);
+  else if (n <= Vt::W) tile_m<Vt, 1, false>(m, k, a, rsA, csA, b, rsB, alpha, beta, c, rsC, csC, n, ep);
+  else tile_m<Vt, 2, false>(m, k, a, rsA, csA, b, rsB, alpha, beta, c, rsC, csC, n, ep);
 }
 
 }  // namespace
