@@ -8,6 +8,8 @@
 #include <immintrin.h>
 
 #include <algorithm>
+#include <limits>
+#include <vector>
 
 #include "ops/stream_stats.h"
 
@@ -99,16 +101,21 @@ void unit_maxima(const float* x, int64_t N, int64_t U, int64_t R, float* unit_ma
       }
     return;
   }
+  // Each unit's maximum stays a vector of 8 partial maxima until the end: a
+  // horizontal max per row cost more than the row itself (R = 64: 8 vectors).
+  std::vector<float> partial(static_cast<size_t>(U) * 8, -std::numeric_limits<float>::infinity());
   for (int64_t n = 0; n < N; ++n)
     for (int64_t u = 0; u < U; ++u) {
       const float* row = x + (n * U + u) * R;
-      __m256 m = _mm256_set1_ps(unit_max[u]);
+      __m256 m = _mm256_loadu_ps(&partial[u * 8]);
       int64_t r = 0;
       for (; r + 8 <= R; r += 8) m = _mm256_max_ps(_mm256_loadu_ps(row + r), m);
-      float mx = hmax(m);
+      _mm256_storeu_ps(&partial[u * 8], m);
+      float mx = unit_max[u];
       for (; r < R; ++r) mx = std::max(mx, row[r]);
       unit_max[u] = mx;
     }
+  for (int64_t u = 0; u < U; ++u) unit_max[u] = std::max(unit_max[u], hmax(_mm256_loadu_ps(&partial[u * 8])));
 }
 
 }  // namespace
