@@ -174,6 +174,63 @@ namespace detail {
 void run_chunks(int64_t num_chunks, const std::function<void(int64_t)>& task) {
   pool(get_num_threads() - 1).run(num_chunks, task);
 }
+
+namespace {
+
+// Spins until done ≥ target; yields the core after ~100 µs of spinning, in
+// case the thread we wait for is descheduled behind us.
+void wait_for(const std::atomic<int64_t>& done, int64_t target) {
+  int spins = 0;
+  while (done.load(std::memory_order_acquire) < target) {
+    if (++spins < 2000) GLASSNET_PAUSE();
+    else std::this_thread::yield();
+  }
+}
+
+// One block's claim: the last step it was claimed for. Each on its own cache
+// line, so that claiming one block does not slow the owner of another.
+struct alignas(64) BlockClaim {
+  std::atomic<int64_t> step{-1};
+};
+
+}  // namespace
+
+void run_steps(int64_t steps, int64_t blocks, const std::function<void(int64_t, int64_t)>& task) {
+  const int64_t participants = std::min<int64_t>(get_num_threads(), blocks);
+  std::unique_ptr<BlockClaim[]> claims(new BlockClaim[static_cast<size_t>(blocks)]);
+  alignas(64) std::atomic<int64_t> done{0};  // blocks finished, over all steps
+  std::atomic<bool> failed{false};
+  std::mutex error_mutex;
+  std::exception_ptr error;
+
+  // Block b of step s is free iff its claim still says s - 1: every block of
+  // step s - 1 was claimed (and finished) before anyone entered step s.
+  auto try_block = [&](int64_t s, int64_t b) {
+    int64_t expected = s - 1;
+    if (!claims[b].step.compare_exchange_strong(expected, s, std::memory_order_acq_rel)) return;
+    // After a failure the remaining blocks are only counted, so nobody waits forever.
+    if (!failed.load(std::memory_order_relaxed)) {
+      try {
+        task(s, b);
+      } catch (...) {
+        std::lock_guard<std::mutex> lock(error_mutex);
+        if (!error) error = std::current_exception();
+        failed.store(true, std::memory_order_relaxed);
+      }
+    }
+    done.fetch_add(1, std::memory_order_acq_rel);
+  };
+
+  run_chunks(participants, [&](int64_t me) {
+    for (int64_t s = 0; s < steps; ++s) {
+      wait_for(done, s * blocks);
+      for (int64_t b = me; b < blocks; b += participants) try_block(s, b);  // own blocks
+      for (int64_t b = 0; b < blocks; ++b)
+        if (b % participants != me) try_block(s, b);  // whatever is left
+    }
+  });
+  if (error) std::rethrow_exception(error);
+}
 }  // namespace detail
 
 }  // namespace glassnet

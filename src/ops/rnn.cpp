@@ -179,6 +179,69 @@ std::vector<T> transposed(const T* a, int64_t rows, int64_t cols) {
   return t;
 }
 
+// ---- the threads of one step ---------------------------------------------------
+// A step of batch 32 × 128 units (the benchmark's LSTM) is a 4 MFLOP GEMM and
+// a gate kernel, ~50 µs on one core: too short for a pool hand-off per step
+// and too small for the GEMM to split itself. Instead each thread owns a
+// range of hidden units for the whole sequence (parallel_steps) and computes
+// the gate columns of its units: the GEMM columns i, f, g, o of those units,
+// then the gate kernel, which needs nothing else. The only join is the
+// barrier between steps, where the next step reads the whole state. The
+// backward likewise: the columns of dh_{t-1} = dG_t · W_hh that belong to the
+// thread's units, then its units' gate gradients. Every GEMM tile is the same
+// as the single-threaded step's, so the results do not depend on the threads.
+
+// Work per thread below which a step stays on one thread: ~10 µs of GEMM on
+// one core, against about a microsecond for the barrier.
+constexpr double kStepFlopsPerThread = 1.0e6;
+
+// Threads (unit ranges) sharing each step; 1 runs the steps on the caller.
+// Ranges have at least 16 units (a float AVX-512 vector). The projected LSTM
+// stays on one range: its projection GEMM needs every unit of the step.
+int64_t step_blocks(const Dims& d, bool proj) {
+  if (proj || in_parallel_region()) return 1;
+  const double flops = 2.0 * double(d.B) * double(d.G) * double(d.P);
+  const int64_t by_work = static_cast<int64_t>(flops / kStepFlopsPerThread);
+  return std::max<int64_t>(1, std::min<int64_t>({get_num_threads(), by_work, d.H / 16}));
+}
+
+// The units of range k of `blocks`: edges at multiples of 16.
+Units block_units(int64_t H, int64_t blocks, int64_t k) {
+  auto edge = [&](int64_t i) { return i == blocks ? H : H * i / blocks / 16 * 16; };
+  return {edge(k), edge(k + 1)};
+}
+
+// Runs step(s, units) for s in [0, steps): on the caller over all units, or
+// on `blocks` threads over a range each.
+template <class F>
+void run_steps(int64_t steps, int64_t H, int64_t blocks, const F& step) {
+  if (blocks == 1) {
+    for (int64_t s = 0; s < steps; ++s) step(s, Units{0, H});
+    return;
+  }
+  parallel_steps(steps, blocks, [&](int64_t s, int64_t k) { step(s, block_units(H, blocks, k)); });
+}
+
+// The hidden GEMM of a step, forward, for the gate columns of units u:
+//   C[:, q·H + u] = A (B, K) · Wt[:, q·H + u] + beta·C (+ bias)   for each gate q,
+// with Wt (K, ng·H) row-major. All units: one GEMM (which may thread itself).
+template <class T>
+void gate_columns_gemm(int64_t B, int64_t H, int ng, Units u, int64_t K, const T* A, const T* Wt, T beta, T* C,
+                       const T* bias) {
+  const int64_t G = ng * H;
+  gemm::Epilogue<T> ep;
+  if (u.size() == H) {
+    ep.bias = bias;
+    gemm::gemm<T>(B, G, K, T(1), A, K, 1, Wt, G, 1, beta, C, G, 1, ep);
+    return;
+  }
+  for (int q = 0; q < ng; ++q) {
+    const int64_t col = q * H + u.begin;
+    ep.bias = bias ? bias + col : nullptr;
+    gemm::gemm<T>(B, u.size(), K, T(1), A, K, 1, Wt + col, G, 1, beta, C + col, G, 1, ep);
+  }
+}
+
 // After the projection GEMM wrote h_new (B, P) for every row: an inactive
 // row keeps h_prev and outputs 0, an active one outputs h_new.
 template <class T>
@@ -265,7 +328,7 @@ void forward_direction(RnnMode mode, const Dims& d, int64_t dir, const Tensor& x
   const int64_t out_rs = d.D * P;
   const bool zero_start = !h0.defined();
 
-  for (int64_t s = 0; s < T_; ++s) {
+  auto step = [&](int64_t s, Units u) {
     const int64_t t = rev ? T_ - 1 - s : s;
     const int64_t prev = rev ? t + 1 : t, next = rev ? t : t + 1;
     const T* hp = S + prev * BP;
@@ -275,14 +338,14 @@ void forward_direction(RnnMode mode, const Dims& d, int64_t dir, const Tensor& x
     const bool skip = zero_start && s == 0;
     switch (mode) {
       case RnnMode::Lstm:
-        if (!skip) gemm::gemm<T>(B, G, P, T(1), hp, P, 1, Wt, G, 1, T(1), g_t, G, 1);
+        if (!skip) gate_columns_gemm<T>(B, H, 4, u, P, hp, Wt, T(1), g_t, nullptr);
         if (!proj) {
-          lstm_cell_forward<T>(B, H, g_t, hp, C + prev * BH, S + next * BH, C + next * BH, E + t * BH, out_t,
+          lstm_cell_forward<T>(B, H, u, g_t, hp, C + prev * BH, S + next * BH, C + next * BH, E + t * BH, out_t,
                                out_rs, len, t);
-        } else {
+        } else {  // one range of all units (step_blocks)
           // m = o·tanh(c) into M[t], then h = m · W_hrᵀ, then the masked rows.
-          lstm_cell_forward<T>(B, H, g_t, nullptr, C + prev * BH, M + t * BH, C + next * BH, E + t * BH, nullptr,
-                               0, len, t);
+          lstm_cell_forward<T>(B, H, u, g_t, nullptr, C + prev * BH, M + t * BH, C + next * BH, E + t * BH,
+                               nullptr, 0, len, t);
           gemm::gemm<T>(B, P, H, T(1), M + t * BH, H, 1, w_hr_t.data(), P, 1, T(0), S + next * BP, P, 1);
           projected_rows_forward<T>(B, P, hp, S + next * BP, out_t, out_rs, len, t);
         }
@@ -290,18 +353,21 @@ void forward_direction(RnnMode mode, const Dims& d, int64_t dir, const Tensor& x
       case RnnMode::Gru:
         if (skip) {
           for (int64_t b = 0; b < B; ++b)
-            for (int64_t j = 0; j < G; ++j) gh[b * G + j] = ep_hh.bias ? ep_hh.bias[j] : T(0);
+            for (int q = 0; q < 3; ++q)
+              for (int64_t j = q * H + u.begin; j < q * H + u.end; ++j)
+                gh[b * G + j] = ep_hh.bias ? ep_hh.bias[j] : T(0);
         } else {
-          gemm::gemm<T>(B, G, H, T(1), hp, H, 1, Wt, G, 1, T(0), gh.data(), G, 1, ep_hh);
+          gate_columns_gemm<T>(B, H, 3, u, H, hp, Wt, T(0), gh.data(), ep_hh.bias);
         }
-        gru_cell_forward<T>(B, H, g_t, gh.data(), hp, S + next * BP, E + t * BH, out_t, out_rs, len, t);
+        gru_cell_forward<T>(B, H, u, g_t, gh.data(), hp, S + next * BP, E + t * BH, out_t, out_rs, len, t);
         break;
       default:
-        if (!skip) gemm::gemm<T>(B, G, H, T(1), hp, H, 1, Wt, G, 1, T(1), g_t, G, 1);
-        rnn_cell_forward<T>(B, H, mode == RnnMode::Relu, g_t, hp, S + next * BP, out_t, out_rs, len, t);
+        if (!skip) gate_columns_gemm<T>(B, H, 1, u, H, hp, Wt, T(1), g_t, nullptr);
+        rnn_cell_forward<T>(B, H, u, mode == RnnMode::Relu, g_t, hp, S + next * BP, out_t, out_rs, len, t);
         break;
     }
-  }
+  };
+  run_steps(T_, H, step_blocks(d, proj), step);
   const int64_t last = rev ? 0 : T_;
   std::memcpy(r.h_n.data<T>() + dir * BP, S + last * BP, static_cast<size_t>(BP) * sizeof(T));
   if (C) std::memcpy(r.c_n.data<T>() + dir * BH, C + last * BH, static_cast<size_t>(BH) * sizeof(T));
@@ -341,38 +407,47 @@ void backward_direction(RnnMode mode, const Dims& d, int64_t dir, const RnnSaved
   Tensor dhp = proj ? Tensor::empty({T_, B, P}, sv.x.dtype()) : Tensor();
   std::vector<T> dm(proj ? static_cast<size_t>(BH) : 0);
 
-  // Steps in the reverse of the order the forward ran them.
-  for (int64_t s = 0; s < T_; ++s) {
-    const int64_t t = rev ? s : T_ - 1 - s;
+  // Steps in the reverse of the order the forward ran them. Step s first
+  // adds the previous step's dG · W_hh to dh (it needs that step's whole dG,
+  // which the barrier between steps provides), then runs the gate backward
+  // of its own time t; a last GEMM-only step gives dh_{-1} when h0 wants it.
+  auto time_of = [&](int64_t s) { return rev ? s : T_ - 1 - s; };
+  auto step = [&](int64_t s, Units u) {
+    if (s > 0) {  // dh[:, u] += dG_{t+1} · W_hh[:, u], over all P columns when u is every unit
+      const T* dg = DH + time_of(s - 1) * B * G;
+      const Units cols = u.size() == H ? Units{0, P} : u;
+      gemm::gemm<T>(B, cols.size(), G, T(1), dg, G, 1, W_hh + cols.begin, P, 1, T(1), dh.data<T>() + cols.begin,
+                    P, 1);
+    }
+    if (s == T_) return;
+    const int64_t t = time_of(s);
     const int64_t prev = rev ? t + 1 : t, next = rev ? t : t + 1;
     const T* dy_t = dy ? dy + t * B * dy_rs : nullptr;
     switch (mode) {
       case RnnMode::Lstm:
         if (!proj) {
-          lstm_cell_backward<T>(B, H, gates + t * B * G, C + prev * BH, E + t * BH, dy_t, dy_rs, dh.data<T>(),
+          lstm_cell_backward<T>(B, H, u, gates + t * B * G, C + prev * BH, E + t * BH, dy_t, dy_rs, dh.data<T>(),
                                 dc.data<T>(), DX + t * B * G, len, t);
-        } else {
+        } else {  // one range of all units (step_blocks)
           // dm = dh_t · W_hr, then the cell's backward with dm as its h gradient.
           T* dhp_t = dhp.data<T>() + t * BP;
           projected_rows_backward<T>(B, P, dy_t, dy_rs, dh.data<T>(), dhp_t, len, t);
           gemm::gemm<T>(B, H, P, T(1), dhp_t, P, 1, w.w_hr.data<T>(), H, 1, T(0), dm.data(), H, 1);
-          lstm_cell_backward<T>(B, H, gates + t * B * G, C + prev * BH, E + t * BH, nullptr, 0, dm.data(),
+          lstm_cell_backward<T>(B, H, u, gates + t * B * G, C + prev * BH, E + t * BH, nullptr, 0, dm.data(),
                                 dc.data<T>(), DX + t * B * G, len, t);
         }
         break;
       case RnnMode::Gru:
-        gru_cell_backward<T>(B, H, gates + t * B * G, E + t * BH, S + prev * BP, dy_t, dy_rs, dh.data<T>(),
+        gru_cell_backward<T>(B, H, u, gates + t * B * G, E + t * BH, S + prev * BP, dy_t, dy_rs, dh.data<T>(),
                              DX + t * B * G, DH + t * B * G, len, t);
         break;
       default:
-        rnn_cell_backward<T>(B, H, mode == RnnMode::Relu, S + next * BP, dy_t, dy_rs, dh.data<T>(), DX + t * B * G,
-                             len, t);
+        rnn_cell_backward<T>(B, H, u, mode == RnnMode::Relu, S + next * BP, dy_t, dy_rs, dh.data<T>(),
+                             DX + t * B * G, len, t);
         break;
     }
-    // dh_{t-1} += dG_t · W_hh; nobody reads it after the last step unless h0 wants it.
-    if (s + 1 < T_ || need_h0)
-      gemm::gemm<T>(B, P, G, T(1), DH + t * B * G, G, 1, W_hh, P, 1, T(1), dh.data<T>(), P, 1);
-  }
+  };
+  run_steps(T_ + (need_h0 ? 1 : 0), H, step_blocks(d, proj), step);
   if (r.grad_h0.defined()) std::memcpy(r.grad_h0.data<T>() + dir * BP, dh.data<T>(), BP * sizeof(T));
   if (r.grad_c0.defined()) std::memcpy(r.grad_c0.data<T>() + dir * BH, dc.data<T>(), BH * sizeof(T));
 
