@@ -14,6 +14,9 @@ from ._device import device as _device_cls, to_device as _to_device
 from .autograd import function as _function
 from .autograd.grad_mode import state as _grad_state
 
+# Bound once: every result of every op is made by Tensor._wrap.
+_new_object = object.__new__
+
 
 def _scalar_dtype(value, like):
     """torch's rule for a Python number beside a tensor: it never widens the
@@ -62,9 +65,9 @@ class Tensor:
         t._post_hooks = None
         t._retains_grad = False
 
-    @classmethod
-    def _wrap(cls, impl):
-        t = object.__new__(Tensor)
+    @staticmethod
+    def _wrap(impl):
+        t = _new_object(Tensor)
         t._impl = impl
         t._requires_grad = False
         t.grad = None

@@ -262,50 +262,109 @@ void gemm_packed(const Problem<T>& p, int threads) {
 
 #ifdef GLASSNET_GEMM_HAVE_AVX2
 // The packed loops for the AVX-512 tile, in the order of BLIS's zen4
-// kernels (there column-major, here transposed): each thread owns a range of
-// rows and packs its own A block (MC×KC, L3) and its own B block (KC×NC,
-// L2); inside, the A micro-panel (MR×KC, L1) stays put while the B
+// kernels (there column-major, here transposed): each thread owns a part of
+// the product (a range of C's rows, of its columns, or of the depth K) and
+// packs its own A block (MC×KC, L3) and its own B block (KC×NC, L2); inside, the A micro-panel (MR×KC, L1) stays put while the B
 // micro-panels stream from L2 under it, walking C along its rows.
 //
-//   rows of this thread → pc (KC) → pack A → jc (NC) → pack B → ir (MR) → jr (NR)
+//   part of this thread → ic (MC) → pc (KC) → pack A → jc (NC) → pack B → ir (MR) → jr (NR)
 //
 // No barriers: the threads share nothing but the read-only inputs, so a
-// thread that the OS deschedules delays only its own rows, and a pool worker
-// that has not woken up yet leaves its rows to the caller (parallel_for hands
-// out the row ranges one by one). The price is that every thread packs B for
-// itself: K·N copies per thread, a few per cent of 2·M·N·K flops at the sizes
-// that take more than one thread.
+// thread that the OS deschedules delays only its own part, and a pool worker
+// that has not woken up yet leaves its part to the caller (parallel_for hands
+// out the parts one by one). The price is some copying that one thread would
+// not do; choose_split picks the split where it is least.
+enum class Split { Rows, Columns, Depth };
+
+// Extra elements copied per thread by each split: splitting the rows makes
+// every thread pack all of B (K·N), splitting the columns all of A (M·K);
+// splitting K packs nothing twice but writes a partial M×N product per extra
+// thread and reads it back to add it up (2·M·N). Depth wins for the Aᵀ·B of
+// a weight gradient, (784×4096)ᵀ·(4096×256): 0.4 M against 1 M for rows.
+Split choose_split(int64_t M, int64_t N, int64_t K) {
+  const double rows = double(K) * double(N), columns = double(M) * double(K), depth = 2.0 * double(M) * double(N);
+  if (depth < rows && depth < columns) return Split::Depth;
+  return rows <= columns ? Split::Rows : Split::Columns;
+}
+
+// C += the partial products of a depth split (each M×N, rows N apart), then
+// the epilogue, which the parts left out.
 template <class T>
-void gemm_packed_rows(const Problem<T>& p, int threads) {
+void add_partials(const Problem<T>& p, const T* partial, int64_t count, int threads) {
+  const int64_t MN = p.M * p.N;
+  run(threads, p.M, [&](int64_t i0, int64_t i1) {
+    for (int64_t i = i0; i < i1; ++i) {
+      T* c = p.C + i * p.rsC;
+      for (int64_t j = 0; j < p.N; ++j) {
+        T v = c[j * p.csC];
+        for (int64_t q = 0; q < count; ++q) v += partial[q * MN + i * p.N + j];
+        if (p.ep.bias) v += p.ep.bias_per_row ? p.ep.bias[i] : p.ep.bias[j];
+        if (p.ep.act == Activation::ReLU && v < T(0)) v = T(0);
+        c[j * p.csC] = v;
+      }
+    }
+  });
+}
+
+template <class T>
+void gemm_packed_parts(const Problem<T>& p, int threads) {
   using P = PackedTile512<T>;
   constexpr int MR = P::MR, NR = P::NR;
   constexpr int64_t MC = P::RowsMC, KC = P::KC, NC = P::RowsNC;
   const MicroKernel<T> kernel = &micro_kernel_avx512<T>;
-  const int64_t m_tiles = ceil_div(p.M, MR);
-  const int64_t parts = std::min<int64_t>(threads, m_tiles);
-  // Equal k and column blocks (K = 512 as 256 + 256, not 384 + 128): the
-  // short last block would pay the C update and the kernel's ramp for few
-  // flops. Multiples of 8 (k) and NR (columns) keep the packers on their
-  // vector loops; neither can exceed KC or NC.
-  const int64_t kc_step = round_up(ceil_div(p.K, ceil_div(p.K, KC)), 8);
-  const int64_t nc_step = round_up(ceil_div(p.N, ceil_div(p.N, NC)), NR);
+  const int64_t m_tiles = ceil_div(p.M, MR), n_panels = ceil_div(p.N, NR), k_octets = ceil_div(p.K, 8);
+  const Split split = threads > 1 ? choose_split(p.M, p.N, p.K) : Split::Rows;
+  const int64_t units = split == Split::Rows ? m_tiles : split == Split::Columns ? n_panels : k_octets;
+  const int64_t parts = std::min<int64_t>(threads, units);
+  // A depth split's part 0 accumulates into C; every other part writes its
+  // own partial product, added into C at the end.
+  static thread_local PackBuffer partial_buf;
+  T* partial = split == Split::Depth ? partial_buf.get<T>((parts - 1) * p.M * p.N) : nullptr;
 
   run(static_cast<int>(parts), parts, [&](int64_t t0, int64_t t1) {
     static thread_local PackBuffer a_buf, b_buf;
     for (int64_t t = t0; t < t1; ++t) {
-      const int64_t r0 = t * m_tiles / parts * MR, r1 = std::min(p.M, (t + 1) * m_tiles / parts * MR);
+      // This part's rows [r0, r1), columns [c0, c1) and depth [k0, k1): whole
+      // tiles, panels and multiples of 8 (the packers' vector width).
+      int64_t r0 = 0, r1 = p.M, c0 = 0, c1 = p.N, k0 = 0, k1 = p.K;
+      T* C = p.C;
+      int64_t rsC = p.rsC, csC = p.csC;
+      T beta0 = p.beta;
+      if (split == Split::Rows) {
+        r0 = t * m_tiles / parts * MR;
+        r1 = std::min(p.M, (t + 1) * m_tiles / parts * MR);
+      } else if (split == Split::Columns) {
+        c0 = t * n_panels / parts * NR;
+        c1 = std::min(p.N, (t + 1) * n_panels / parts * NR);
+      } else {
+        k0 = t * k_octets / parts * 8;
+        k1 = std::min(p.K, (t + 1) * k_octets / parts * 8);
+        if (t > 0) {
+          C = partial + (t - 1) * p.M * p.N;
+          rsC = p.N;
+          csC = 1;
+          beta0 = T(0);
+        }
+      }
+      const bool epilogue = split != Split::Depth;
+      // Equal k and column blocks (K = 512 as 256 + 256, not 384 + 128): the
+      // short last block would pay the C update and the kernel's ramp for
+      // few flops. Multiples of 8 (k) and NR (columns) keep the packers on
+      // their vector loops; neither can exceed KC or NC.
+      const int64_t kc_step = round_up(ceil_div(k1 - k0, ceil_div(k1 - k0, KC)), 8);
+      const int64_t nc_step = round_up(ceil_div(c1 - c0, ceil_div(c1 - c0, NC)), NR);
       const int64_t mc_max = std::min(round_up(MC, MR), round_up(r1 - r0, MR));
       T* ap = a_buf.get<T>(mc_max * kc_step);
-      T* bp = b_buf.get<T>(kc_step * std::min(nc_step, round_up(p.N, NR)));
+      T* bp = b_buf.get<T>(kc_step * std::min(nc_step, round_up(c1 - c0, NR)));
       for (int64_t ic = r0; ic < r1; ic += mc_max) {
         const int64_t mc = std::min(mc_max, r1 - ic);
-        for (int64_t pc = 0; pc < p.K; pc += kc_step) {
-          const int64_t kc = std::min(kc_step, p.K - pc);
+        for (int64_t pc = k0; pc < k1; pc += kc_step) {
+          const int64_t kc = std::min(kc_step, k1 - pc);
           pack_a_for<T>(MR, mc, kc, p.A + ic * p.rsA + pc * p.csA, p.rsA, p.csA, ap);
-          const T beta = pc == 0 ? p.beta : T(1);
-          const bool last = pc + kc == p.K;
-          for (int64_t jc = 0; jc < p.N; jc += nc_step) {
-            const int64_t nc = std::min(nc_step, p.N - jc);
+          const T beta = pc == k0 ? beta0 : T(1);
+          const bool last = epilogue && pc + kc == k1;
+          for (int64_t jc = c0; jc < c1; jc += nc_step) {
+            const int64_t nc = std::min(nc_step, c1 - jc);
             pack_b_for<T>(NR, kc, nc, p.B + pc * p.rsB + jc * p.csB, p.rsB, p.csB, bp);
             for (int64_t ir = 0; ir < mc; ir += MR) {
               const int m = static_cast<int>(std::min<int64_t>(MR, mc - ir));
@@ -314,8 +373,7 @@ void gemm_packed_rows(const Problem<T>& p, int threads) {
                 const int64_t i0 = ic + ir, j0 = jc + jr;
                 TileEpilogue<T> tep;
                 kernel(kc, ap + ir * kc, 1, MR, bp + jr * kc, NR, p.alpha, beta,
-                       p.C + i0 * p.rsC + j0 * p.csC, p.rsC, p.csC, m, n,
-                       tile_epilogue(p.ep, last, i0, j0, tep));
+                       C + i0 * rsC + j0 * csC, rsC, csC, m, n, tile_epilogue(p.ep, last, i0, j0, tep));
               }
             }
           }
@@ -323,6 +381,7 @@ void gemm_packed_rows(const Problem<T>& p, int threads) {
       }
     }
   });
+  if (split == Split::Depth) add_partials(p, partial, parts - 1, threads);
 }
 #endif
 
@@ -342,13 +401,14 @@ void gemm_packed_rows(const Problem<T>& p, int threads) {
 // than packing it (256×1024·1024×1024: 6.4 ms packed vs
 // 6.9 ms in place; 128×784·784×1024: 2.6 vs 2.9), while up to M = 64 the
 // in-place path still wins (64×1024·1024×1024: 2.09 vs 2.23 ms). On two
-// threads (measured before: the small path splits B's panels between the
-// threads with no barrier, at 1.0× the peers on 256×1024·1024×1024) it stays.
+// threads the same holds now that the packed driver splits the columns of
+// such wide products (each thread packs only its half of B); before, the
+// small path's in-place B made 256×1024·1024×1024 0.85× the peers there.
 template <class T>
-bool use_small_path(const Problem<T>& p, int threads) {
+bool use_small_path(const Problem<T>& p) {
   const double mnk = double(p.M) * double(p.N) * double(p.K);
   if (use_avx512()) {
-    const bool b_fits = p.csB != 1 || p.M <= 96 || threads > 1 || double(p.K) * double(p.N) <= 256.0 * 1024.0;
+    const bool b_fits = p.csB != 1 || p.M <= 96 || double(p.K) * double(p.N) <= 256.0 * 1024.0;
     return p.N <= SupTile<T>::NR || (p.M <= 256 && mnk <= 256.0 * 1024.0 * 1024.0 && b_fits) ||
            mnk <= 64.0 * 64.0 * 64.0;
   }
@@ -415,7 +475,7 @@ void gemm_with(Path path, int threads, int64_t M, int64_t N, int64_t K, T alpha,
     p.ep.bias_per_row = !ep.bias_per_row;
   }
   if (threads <= 0) threads = choose_threads(p.M, p.N, p.K);
-  if (path == Path::Auto) path = use_small_path(p, threads) ? Path::Small : Path::Packed;
+  if (path == Path::Auto) path = use_small_path(p) ? Path::Small : Path::Packed;
   if (path == Path::Small) {
 #ifdef GLASSNET_GEMM_HAVE_AVX2
     if (use_avx512()) return gemm_sup(p, threads);
@@ -424,9 +484,11 @@ void gemm_with(Path path, int threads, int64_t M, int64_t N, int64_t K, T alpha,
   }
   else {
 #ifdef GLASSNET_GEMM_HAVE_AVX2
-    // Each thread its own rows when it gets enough of them that packing B
-    // once more per thread stays a small fraction of its flops.
-    if (use_avx512() && (threads == 1 || p.M >= 256 * threads)) return gemm_packed_rows(p, threads);
+    // Each thread its own part when it gets enough rows, columns or depth
+    // that the copying this adds stays a small fraction of its flops.
+    if (use_avx512() && (threads == 1 || std::max(p.M, p.N) >= 256 * threads ||
+                         (p.K >= 256 * threads && choose_split(p.M, p.N, p.K) == Split::Depth)))
+      return gemm_packed_parts(p, threads);
 #endif
     gemm_packed(p, threads);
   }

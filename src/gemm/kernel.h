@@ -66,7 +66,7 @@ template <> struct Blocking<double> { static constexpr int64_t MC = 72, KC = 256
 
 // Register tile and blocking of the AVX-512 packed kernels
 // (microkernel_avx512.cpp): 12 rows × two zmm vectors, 24 accumulators.
-// Blocks for the row-owning driver (gemm_packed_rows, the BLIS zen4 order
+// Blocks for the part-owning driver (gemm_packed_parts, the BLIS zen4 order
 // transposed; BLIS zen4 sgemm: KC 480, L2 block 512, L3 block 6144):
 //  - the A micro-panel MR×KC (float: 24 KiB) stays in L1 (32 KiB on Zen 4),
 //  - the B block KC×RowsNC (float: 768 KiB) in L2 (1 MiB per core),

@@ -111,10 +111,29 @@ std::pair<int64_t, int64_t> fold_rows(const Tensor& t) {
   return {rows, first ? 1 : rs};
 }
 
+// The plain 2-D product, the most frequent call and often a small one: no
+// operand views or batch shapes to build, so the fixed cost per call is the
+// output's allocation and little else.
+Tensor matmul_2d(const Tensor& a, const Tensor& b) {
+  const int64_t M = a.size(0), K = a.size(1), N = b.size(1);
+  if (b.size(0) != K)
+    fail<ValueError>("[matmul] shapes ", shape_str(a.shape()), " and ", shape_str(b.shape()),
+                     " cannot be multiplied (", K, " != ", b.size(0), ")");
+  Tensor out = Tensor::empty({M, N}, a.dtype());
+  if (M == 0 || N == 0) return out;
+  dispatch_float(a.dtype(), "matmul", [&](auto tag) {
+    using T = decltype(tag);
+    gemm::gemm<T>(M, N, K, T(1), a.template data<T>(), a.strides()[0], a.strides()[1], b.template data<T>(),
+                  b.strides()[0], b.strides()[1], T(0), out.template data<T>(), N, 1);
+  });
+  return out;
+}
+
 }  // namespace
 
 Tensor matmul(const Tensor& a, const Tensor& b) {
   check_operands("matmul", a, b);
+  if (a.dim() == 2 && b.dim() == 2) return matmul_2d(a, b);
   if (a.dim() == 0 || b.dim() == 0)
     fail<ValueError>("[matmul] both arguments need to be at least 1-D, got shapes ",
                      shape_str(a.shape()), " and ", shape_str(b.shape()));

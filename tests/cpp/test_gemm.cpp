@@ -197,15 +197,21 @@ void run_all() {
       for (int64_t m : {1, 9, 32, 100})
         for (int tr = 0; tr < 4; ++tr)
           check_both<T>({m, n, 128, bool(tr & 1), bool(tr & 2), false, 0, 1.0, 0.0, 1, true, path, 1 + (tr & 1)});
-  // The packed drivers past every cache block edge (KC, the row-owning
-  // driver's NC, rows not a multiple of MR split over threads), with beta,
-  // bias and ReLU, on 1 and 2 threads, all transposes.
+  // The packed drivers past every cache block edge (KC, the part-owning
+  // driver's NC, rows not a multiple of MR split over threads, columns not a
+  // multiple of NR split over threads when N > M, depth not a multiple of 8
+  // split when K is the longest), with beta, bias and ReLU, on 1 and 2
+  // threads, all transposes.
   for (int thr : {1, 2})
     for (int tr = 0; tr < 4; ++tr) {
       check_both<T>({530, 77, 401, bool(tr & 1), bool(tr & 2), false, 0, -0.5, 0.75, 1, true, Path::Packed, thr});
       check_both<T>({263, 531, 389, bool(tr & 1), bool(tr & 2), tr == 3, 3, 1.0, 0.0, 2, false, Path::Packed, thr});
       check_both<T>({530, 40, 1030, bool(tr & 1), bool(tr & 2), false, 0, 1.0, 0.5, 0, tr == 1, Path::Packed, thr});
       check_both<T>({70, 45, 1030, bool(tr & 1), bool(tr & 2), false, 0, 1.0, 0.0, 1, false, Path::Packed, thr});
+      check_both<T>({100, 530, 401, bool(tr & 1), bool(tr & 2), tr == 2, 0, -0.5, 0.75, 1, true, Path::Packed, thr});
+      check_both<T>({37, 1100, 600, bool(tr & 1), bool(tr & 2), false, 1, 1.0, 0.0, 2, tr == 0, Path::Packed, thr});
+      check_both<T>({90, 45, 1203, bool(tr & 1), bool(tr & 2), tr == 1, 0, 0.5, 0.25, tr & 1 ? 1 : 2, tr == 3, Path::Packed, thr});
+      check_both<T>({610, 33, 2050, bool(tr & 1), bool(tr & 2), false, 2, 1.0, 0.0, 1, true, Path::Packed, thr});
     }
   // Narrow N on the small path: every N up to 13, row counts with and
   // without a remainder, K past the sup KC, beta, both bias kinds and ReLU.
