@@ -139,9 +139,8 @@ def test_large_batch_takes_the_threaded_paths(mode):
     run_parity(mode, np.float32, np.random.default_rng(0), T=3, B=64, I=8, H=160, bidirectional=True)
 
 
-# Batch 64 × 136 units: every mode's step GEMM has work for 2-3 threads, so
-# each step is shared by threads owning unit ranges ([0, 64) and [64, 136) on
-# two: a range that is not a multiple of the vector width).
+# Batch 64: with 2 or 3 threads the rows run in 4 or 6 chunks of 8 or 16
+# rows, each chunk its whole sequence on one thread (rnn.cpp).
 STEP_SHARED = dict(T=4, B=64, I=8, H=136)
 
 
@@ -157,8 +156,12 @@ def threads(request):
 @pytest.mark.parametrize("mode", MODES)
 def test_steps_shared_by_threads_match_torch(mode, dtype, threads, rng):
     # One direction (two run side by side instead), unequal lengths, with and without h0.
-    run_parity(mode, dtype, rng, with_h0=True, lengths=[4, 1, 3, 2] * 16, **STEP_SHARED)
+    # Lengths with no period, so that a chunk reading another chunk's lengths shows.
+    lengths = [int(n) for n in rng.integers(1, STEP_SHARED["T"] + 1, size=STEP_SHARED["B"])]
+    run_parity(mode, dtype, rng, with_h0=True, lengths=lengths, **STEP_SHARED)
     run_parity(mode, dtype, rng, **STEP_SHARED)
+    if mode == "LSTM":
+        run_parity(mode, dtype, rng, with_h0=True, lengths=lengths[::-1], proj_size=24, **STEP_SHARED)
 
 
 def layer_results(gm, x, h0, lengths, weights):
@@ -184,15 +187,15 @@ def layer_results(gm, x, h0, lengths, weights):
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("with_h0", [False, True])
 def test_results_do_not_depend_on_the_thread_count(mode, with_h0, rng):
-    # Each thread computes the same GEMM tiles and gate values as one thread
-    # would: the results are bitwise equal.
+    # Each thread computes the same GEMM elements and gate values for its rows
+    # as one thread would: the results are bitwise equal.
     _, gm = make_pair(mode, np.float32, STEP_SHARED["I"], STEP_SHARED["H"])
     T, B, H = STEP_SHARED["T"], STEP_SHARED["B"], STEP_SHARED["H"]
     x = rng.standard_normal((T, B, STEP_SHARED["I"])).astype(np.float32)
     h0 = [rng.standard_normal((1, B, H)).astype(np.float32) for _ in range(2 if mode == "LSTM" else 1)]
     weights = [rng.standard_normal((T, B, H)).astype(np.float32)] + [rng.standard_normal((1, B, H)).astype(np.float32)
                                                                     for _ in h0]
-    lengths = [4, 2, 3, 0] * (B // 4)
+    lengths = [int(n) for n in rng.integers(0, T + 1, size=B)]
     before = gn.get_num_threads()
     try:
         results = {}

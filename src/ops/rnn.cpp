@@ -179,67 +179,48 @@ std::vector<T> transposed(const T* a, int64_t rows, int64_t cols) {
   return t;
 }
 
-// ---- the threads of one step ---------------------------------------------------
+// ---- threads: rows of the batch ---------------------------------------------------
 // A step of batch 32 × 128 units (the benchmark's LSTM) is a 4 MFLOP GEMM and
-// a gate kernel, ~50 µs on one core: too short for a pool hand-off per step
-// and too small for the GEMM to split itself. Instead each thread owns a
-// range of hidden units for the whole sequence (parallel_steps) and computes
-// the gate columns of its units: the GEMM columns i, f, g, o of those units,
-// then the gate kernel, which needs nothing else. The only join is the
-// barrier between steps, where the next step reads the whole state. The
-// backward likewise: the columns of dh_{t-1} = dG_t · W_hh that belong to the
-// thread's units, then its units' gate gradients. Every GEMM tile is the same
-// as the single-threaded step's, so the results do not depend on the threads.
+// a gate kernel, ~50 µs on one core: too short for a pool hand-off and a
+// join per step. But the rows of a batch never meet: row b of h_t depends
+// only on row b of h_{t-1} (and of c_{t-1}, dh_t, dc_t in the backward). So
+// each thread runs the whole sequence, forward or backward, for its own rows,
+// and the pool joins once per sequence. The per-step GEMMs just have fewer
+// rows; the small-GEMM kernels read W_hh once per 8-row tile anyway, so a
+// multiple of 8 rows costs nothing per flop, and every element of every
+// product is computed as on one thread: results do not depend on the threads.
 
-// Work per thread below which a step stays on one thread: ~10 µs of GEMM on
-// one core, against about a microsecond for the barrier.
-constexpr double kStepFlopsPerThread = 1.0e6;
+// Rows per chunk: at least one 8-row GEMM tile. Two chunks per thread let a
+// thread that finishes early take a second one when another is slow or has
+// lost its core to another process.
+constexpr int64_t kMinChunkRows = 8;
 
-// Threads (unit ranges) sharing each step; 1 runs the steps on the caller.
-// Ranges have at least 16 units (a float AVX-512 vector). The projected LSTM
-// stays on one range: its projection GEMM needs every unit of the step.
-int64_t step_blocks(const Dims& d, bool proj) {
-  if (proj || in_parallel_region()) return 1;
-  const double flops = 2.0 * double(d.B) * double(d.G) * double(d.P);
-  const int64_t by_work = static_cast<int64_t>(flops / kStepFlopsPerThread);
-  return std::max<int64_t>(1, std::min<int64_t>({get_num_threads(), by_work, d.H / 16}));
+// The chunks of rows that run side by side (1: the caller runs the batch).
+int64_t row_chunks(const Dims& d) {
+  if (in_parallel_region()) return 1;  // e.g. the two directions side by side
+  const int64_t threads = get_num_threads();
+  if (threads < 2) return 1;
+  return std::max<int64_t>(1, std::min<int64_t>(2 * threads, d.B / kMinChunkRows));
 }
 
-// The units of range k of `blocks`: edges at multiples of 16.
-Units block_units(int64_t H, int64_t blocks, int64_t k) {
-  auto edge = [&](int64_t i) { return i == blocks ? H : H * i / blocks / 16 * 16; };
-  return {edge(k), edge(k + 1)};
-}
+struct Rows {
+  int64_t begin = 0, end = 0;
+  int64_t size() const { return end - begin; }
+};
 
-// Runs step(s, units) for s in [0, steps): on the caller over all units, or
-// on `blocks` threads over a range each.
+// Runs seq(rows) for every chunk of rows: on the caller for the whole batch,
+// or on the pool. Chunk edges are multiples of 8 rows.
 template <class F>
-void run_steps(int64_t steps, int64_t H, int64_t blocks, const F& step) {
-  if (blocks == 1) {
-    for (int64_t s = 0; s < steps; ++s) step(s, Units{0, H});
+void for_each_row_chunk(const Dims& d, const F& seq) {
+  const int64_t chunks = row_chunks(d);
+  if (chunks == 1) {
+    seq(Rows{0, d.B});
     return;
   }
-  parallel_steps(steps, blocks, [&](int64_t s, int64_t k) { step(s, block_units(H, blocks, k)); });
-}
-
-// The hidden GEMM of a step, forward, for the gate columns of units u:
-//   C[:, q·H + u] = A (B, K) · Wt[:, q·H + u] + beta·C (+ bias)   for each gate q,
-// with Wt (K, ng·H) row-major. All units: one GEMM (which may thread itself).
-template <class T>
-void gate_columns_gemm(int64_t B, int64_t H, int ng, Units u, int64_t K, const T* A, const T* Wt, T beta, T* C,
-                       const T* bias) {
-  const int64_t G = ng * H;
-  gemm::Epilogue<T> ep;
-  if (u.size() == H) {
-    ep.bias = bias;
-    gemm::gemm<T>(B, G, K, T(1), A, K, 1, Wt, G, 1, beta, C, G, 1, ep);
-    return;
-  }
-  for (int q = 0; q < ng; ++q) {
-    const int64_t col = q * H + u.begin;
-    ep.bias = bias ? bias + col : nullptr;
-    gemm::gemm<T>(B, u.size(), K, T(1), A, K, 1, Wt + col, G, 1, beta, C + col, G, 1, ep);
-  }
+  auto edge = [&](int64_t c) { return c == chunks ? d.B : d.B * c / chunks / kMinChunkRows * kMinChunkRows; };
+  parallel_for(0, chunks, 1, [&](int64_t c0, int64_t c1) {
+    for (int64_t c = c0; c < c1; ++c) seq(Rows{edge(c), edge(c + 1)});
+  });
 }
 
 // After the projection GEMM wrote h_new (B, P) for every row: an inactive
@@ -328,46 +309,53 @@ void forward_direction(RnnMode mode, const Dims& d, int64_t dir, const Tensor& x
   const int64_t out_rs = d.D * P;
   const bool zero_start = !h0.defined();
 
-  auto step = [&](int64_t s, Units u) {
-    const int64_t t = rev ? T_ - 1 - s : s;
-    const int64_t prev = rev ? t + 1 : t, next = rev ? t : t + 1;
-    const T* hp = S + prev * BP;
-    T* g_t = g + t * B * G;
-    T* out_t = out + t * B * out_rs;
-    // h_{-1} = 0 adds nothing: the first step of a zero start skips its GEMM.
-    const bool skip = zero_start && s == 0;
-    switch (mode) {
-      case RnnMode::Lstm:
-        if (!skip) gate_columns_gemm<T>(B, H, 4, u, P, hp, Wt, T(1), g_t, nullptr);
-        if (!proj) {
-          lstm_cell_forward<T>(B, H, u, g_t, hp, C + prev * BH, S + next * BH, C + next * BH, E + t * BH, out_t,
-                               out_rs, len, t);
-        } else {  // one range of all units (step_blocks)
-          // m = o·tanh(c) into M[t], then h = m · W_hrᵀ, then the masked rows.
-          lstm_cell_forward<T>(B, H, u, g_t, nullptr, C + prev * BH, M + t * BH, C + next * BH, E + t * BH,
-                               nullptr, 0, len, t);
-          gemm::gemm<T>(B, P, H, T(1), M + t * BH, H, 1, w_hr_t.data(), P, 1, T(0), S + next * BP, P, 1);
-          projected_rows_forward<T>(B, P, hp, S + next * BP, out_t, out_rs, len, t);
-        }
-        break;
-      case RnnMode::Gru:
-        if (skip) {
-          for (int64_t b = 0; b < B; ++b)
-            for (int q = 0; q < 3; ++q)
-              for (int64_t j = q * H + u.begin; j < q * H + u.end; ++j)
-                gh[b * G + j] = ep_hh.bias ? ep_hh.bias[j] : T(0);
-        } else {
-          gate_columns_gemm<T>(B, H, 3, u, H, hp, Wt, T(0), gh.data(), ep_hh.bias);
-        }
-        gru_cell_forward<T>(B, H, u, g_t, gh.data(), hp, S + next * BP, E + t * BH, out_t, out_rs, len, t);
-        break;
-      default:
-        if (!skip) gate_columns_gemm<T>(B, H, 1, u, H, hp, Wt, T(1), g_t, nullptr);
-        rnn_cell_forward<T>(B, H, u, mode == RnnMode::Relu, g_t, hp, S + next * BP, out_t, out_rs, len, t);
-        break;
+  // The steps of rows [r.begin, r.end): every pointer below is offset to row r.begin.
+  auto sequence = [&](Rows r) {
+    const int64_t n = r.size(), r0 = r.begin;
+    const int64_t* len_r = len ? len + r0 : nullptr;
+    T* gh_r = gh.empty() ? nullptr : gh.data() + r0 * G;
+    for (int64_t s = 0; s < T_; ++s) {
+      const int64_t t = rev ? T_ - 1 - s : s;
+      const int64_t prev = rev ? t + 1 : t, next = rev ? t : t + 1;
+      const T* hp = S + prev * BP + r0 * P;
+      T* h_new = S + next * BP + r0 * P;
+      T* g_t = g + (t * B + r0) * G;
+      T* out_t = out + (t * B + r0) * out_rs;
+      T* c_prev = C ? C + prev * BH + r0 * H : nullptr;
+      T* c_new = C ? C + next * BH + r0 * H : nullptr;
+      T* e_t = E ? E + t * BH + r0 * H : nullptr;
+      // h_{-1} = 0 adds nothing: the first step of a zero start skips its GEMM.
+      const bool skip = zero_start && s == 0;
+      switch (mode) {
+        case RnnMode::Lstm:
+          if (!skip) gemm::gemm<T>(n, G, P, T(1), hp, P, 1, Wt, G, 1, T(1), g_t, G, 1);
+          if (!proj) {
+            lstm_cell_forward<T>(n, H, g_t, hp, c_prev, h_new, c_new, e_t, out_t, out_rs, len_r, t);
+          } else {
+            // m = o·tanh(c) into M[t], then h = m · W_hrᵀ, then the masked rows.
+            T* m_t = M + t * BH + r0 * H;
+            lstm_cell_forward<T>(n, H, g_t, nullptr, c_prev, m_t, c_new, e_t, nullptr, 0, len_r, t);
+            gemm::gemm<T>(n, P, H, T(1), m_t, H, 1, w_hr_t.data(), P, 1, T(0), h_new, P, 1);
+            projected_rows_forward<T>(n, P, hp, h_new, out_t, out_rs, len_r, t);
+          }
+          break;
+        case RnnMode::Gru:
+          if (skip) {
+            for (int64_t b = 0; b < n; ++b)
+              for (int64_t j = 0; j < G; ++j) gh_r[b * G + j] = ep_hh.bias ? ep_hh.bias[j] : T(0);
+          } else {
+            gemm::gemm<T>(n, G, H, T(1), hp, H, 1, Wt, G, 1, T(0), gh_r, G, 1, ep_hh);
+          }
+          gru_cell_forward<T>(n, H, g_t, gh_r, hp, h_new, e_t, out_t, out_rs, len_r, t);
+          break;
+        default:
+          if (!skip) gemm::gemm<T>(n, G, H, T(1), hp, H, 1, Wt, G, 1, T(1), g_t, G, 1);
+          rnn_cell_forward<T>(n, H, mode == RnnMode::Relu, g_t, hp, h_new, out_t, out_rs, len_r, t);
+          break;
+      }
     }
   };
-  run_steps(T_, H, step_blocks(d, proj), step);
+  for_each_row_chunk(d, sequence);
   const int64_t last = rev ? 0 : T_;
   std::memcpy(r.h_n.data<T>() + dir * BP, S + last * BP, static_cast<size_t>(BP) * sizeof(T));
   if (C) std::memcpy(r.c_n.data<T>() + dir * BH, C + last * BH, static_cast<size_t>(BH) * sizeof(T));
@@ -407,47 +395,48 @@ void backward_direction(RnnMode mode, const Dims& d, int64_t dir, const RnnSaved
   Tensor dhp = proj ? Tensor::empty({T_, B, P}, sv.x.dtype()) : Tensor();
   std::vector<T> dm(proj ? static_cast<size_t>(BH) : 0);
 
-  // Steps in the reverse of the order the forward ran them. Step s first
-  // adds the previous step's dG · W_hh to dh (it needs that step's whole dG,
-  // which the barrier between steps provides), then runs the gate backward
-  // of its own time t; a last GEMM-only step gives dh_{-1} when h0 wants it.
-  auto time_of = [&](int64_t s) { return rev ? s : T_ - 1 - s; };
-  auto step = [&](int64_t s, Units u) {
-    if (s > 0) {  // dh[:, u] += dG_{t+1} · W_hh[:, u], over all P columns when u is every unit
-      const T* dg = DH + time_of(s - 1) * B * G;
-      const Units cols = u.size() == H ? Units{0, P} : u;
-      gemm::gemm<T>(B, cols.size(), G, T(1), dg, G, 1, W_hh + cols.begin, P, 1, T(1), dh.data<T>() + cols.begin,
-                    P, 1);
-    }
-    if (s == T_) return;
-    const int64_t t = time_of(s);
-    const int64_t prev = rev ? t + 1 : t, next = rev ? t : t + 1;
-    const T* dy_t = dy ? dy + t * B * dy_rs : nullptr;
-    switch (mode) {
-      case RnnMode::Lstm:
-        if (!proj) {
-          lstm_cell_backward<T>(B, H, u, gates + t * B * G, C + prev * BH, E + t * BH, dy_t, dy_rs, dh.data<T>(),
-                                dc.data<T>(), DX + t * B * G, len, t);
-        } else {  // one range of all units (step_blocks)
-          // dm = dh_t · W_hr, then the cell's backward with dm as its h gradient.
-          T* dhp_t = dhp.data<T>() + t * BP;
-          projected_rows_backward<T>(B, P, dy_t, dy_rs, dh.data<T>(), dhp_t, len, t);
-          gemm::gemm<T>(B, H, P, T(1), dhp_t, P, 1, w.w_hr.data<T>(), H, 1, T(0), dm.data(), H, 1);
-          lstm_cell_backward<T>(B, H, u, gates + t * B * G, C + prev * BH, E + t * BH, nullptr, 0, dm.data(),
-                                dc.data<T>(), DX + t * B * G, len, t);
-        }
-        break;
-      case RnnMode::Gru:
-        gru_cell_backward<T>(B, H, u, gates + t * B * G, E + t * BH, S + prev * BP, dy_t, dy_rs, dh.data<T>(),
-                             DX + t * B * G, DH + t * B * G, len, t);
-        break;
-      default:
-        rnn_cell_backward<T>(B, H, u, mode == RnnMode::Relu, S + next * BP, dy_t, dy_rs, dh.data<T>(),
-                             DX + t * B * G, len, t);
-        break;
+  // Steps in the reverse of the order the forward ran them, for rows
+  // [r.begin, r.end): every pointer below is offset to row r.begin.
+  auto sequence = [&](Rows r) {
+    const int64_t n = r.size(), r0 = r.begin;
+    const int64_t* len_r = len ? len + r0 : nullptr;
+    T* dh_r = dh.data<T>() + r0 * P;
+    T* dc_r = dc.defined() ? dc.data<T>() + r0 * H : nullptr;
+    for (int64_t s = 0; s < T_; ++s) {
+      const int64_t t = rev ? s : T_ - 1 - s;
+      const int64_t prev = rev ? t + 1 : t, next = rev ? t : t + 1;
+      const T* dy_t = dy ? dy + (t * B + r0) * dy_rs : nullptr;
+      const T* g_t = gates ? gates + (t * B + r0) * G : nullptr;
+      const T* c_prev = C ? C + prev * BH + r0 * H : nullptr;
+      const T* e_t = E ? E + t * BH + r0 * H : nullptr;
+      T* dx_t = DX + (t * B + r0) * G;
+      T* dgh_t = DH + (t * B + r0) * G;
+      switch (mode) {
+        case RnnMode::Lstm:
+          if (!proj) {
+            lstm_cell_backward<T>(n, H, g_t, c_prev, e_t, dy_t, dy_rs, dh_r, dc_r, dx_t, len_r, t);
+          } else {
+            // dm = dh_t · W_hr, then the cell's backward with dm as its h gradient.
+            T* dhp_t = dhp.data<T>() + t * BP + r0 * P;
+            T* dm_r = dm.data() + r0 * H;
+            projected_rows_backward<T>(n, P, dy_t, dy_rs, dh_r, dhp_t, len_r, t);
+            gemm::gemm<T>(n, H, P, T(1), dhp_t, P, 1, w.w_hr.data<T>(), H, 1, T(0), dm_r, H, 1);
+            lstm_cell_backward<T>(n, H, g_t, c_prev, e_t, nullptr, 0, dm_r, dc_r, dx_t, len_r, t);
+          }
+          break;
+        case RnnMode::Gru:
+          gru_cell_backward<T>(n, H, g_t, e_t, S + prev * BP + r0 * P, dy_t, dy_rs, dh_r, dx_t, dgh_t, len_r, t);
+          break;
+        default:
+          rnn_cell_backward<T>(n, H, mode == RnnMode::Relu, S + next * BP + r0 * P, dy_t, dy_rs, dh_r, dx_t,
+                               len_r, t);
+          break;
+      }
+      // dh_{t-1} += dG_t · W_hh; nobody reads it after the last step unless h0 wants it.
+      if (s + 1 < T_ || need_h0) gemm::gemm<T>(n, P, G, T(1), dgh_t, G, 1, W_hh, P, 1, T(1), dh_r, P, 1);
     }
   };
-  run_steps(T_ + (need_h0 ? 1 : 0), H, step_blocks(d, proj), step);
+  for_each_row_chunk(d, sequence);
   if (r.grad_h0.defined()) std::memcpy(r.grad_h0.data<T>() + dir * BP, dh.data<T>(), BP * sizeof(T));
   if (r.grad_c0.defined()) std::memcpy(r.grad_c0.data<T>() + dir * BH, dc.data<T>(), BH * sizeof(T));
 

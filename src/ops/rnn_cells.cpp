@@ -68,46 +68,39 @@ void zero_row(T* dst, int64_t H) {
 }  // namespace
 
 // ---- LSTM -------------------------------------------------------------------
-// gates (B, 4H) [i f g o], h/c rows (B, H), out rows (B, H) at stride out_rs;
-// the pointers below are offset to unit u.begin, the loops run over u.size().
+// gates (B, 4H) [i f g o], h/c rows (B, H), out rows (B, H) at stride out_rs.
 template <class T>
-void lstm_cell_forward(int64_t B, int64_t H, Units u, T* gates, const T* h_prev, const T* c_prev, T* h_new, T* c_new,
+void lstm_cell_forward(int64_t B, int64_t H, T* gates, const T* h_prev, const T* c_prev, T* h_new, T* c_new,
                        T* tanh_c, T* out, int64_t out_rs, const int64_t* lengths, int64_t t) {
-  const int64_t n = u.size();
-  parallel_for(0, B, row_grain(4 * n), [&](int64_t b0, int64_t b1) {
+  parallel_for(0, B, row_grain(4 * H), [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
-      const T* cp = c_prev + b * H + u.begin;
-      T* cn = c_new + b * H + u.begin;
-      T* hn = h_new + b * H + u.begin;
-      T* o_row = out ? out + b * out_rs + u.begin : nullptr;
+      const T* cp = c_prev + b * H;
+      T* cn = c_new + b * H;
+      T* hn = h_new + b * H;
+      T* o_row = out ? out + b * out_rs : nullptr;
       if (!active(lengths, b, t)) {
         if (h_prev)
-          copy_row(h_prev + b * H + u.begin, hn, n);
+          copy_row(h_prev + b * H, hn, H);
         else
-          zero_row(hn, n);
-        copy_row(cp, cn, n);
-        if (out) zero_row(o_row, n);
+          zero_row(hn, H);
+        copy_row(cp, cn, H);
+        if (out) zero_row(o_row, H);
         continue;
       }
-      T* gi = gates + b * 4 * H + u.begin;
-      T *gf = gi + H, *gg = gi + 2 * H, *go = gi + 3 * H;
-      if (n == H) {
-        sigmoid_n(gi, gi, 2 * H);  // i and f are adjacent
-      } else {
-        sigmoid_n(gi, gi, n);
-        sigmoid_n(gf, gf, n);
-      }
-      tanh_n(gg, gg, n);
-      sigmoid_n(go, go, n);
-      T* tc = tanh_c + b * H + u.begin;
-      for (int64_t j = 0; j < n; ++j) {
+      T* g = gates + b * 4 * H;
+      sigmoid_n(g, g, 2 * H);           // i, f
+      tanh_n(g + 2 * H, g + 2 * H, H);  // g
+      sigmoid_n(g + 3 * H, g + 3 * H, H);  // o
+      const T *gi = g, *gf = g + H, *gg = g + 2 * H, *go = g + 3 * H;
+      T* tc = tanh_c + b * H;
+      for (int64_t j = 0; j < H; ++j) {
         const T c = gf[j] * cp[j] + gi[j] * gg[j];
         cn[j] = c;
         tc[j] = c;
       }
-      tanh_n(tc, tc, n);
-      for (int64_t j = 0; j < n; ++j) hn[j] = go[j] * tc[j];
-      if (o_row) copy_row(hn, o_row, n);
+      tanh_n(tc, tc, H);
+      for (int64_t j = 0; j < H; ++j) hn[j] = go[j] * tc[j];
+      if (o_row) copy_row(hn, o_row, H);
     }
   });
 }
@@ -116,36 +109,35 @@ void lstm_cell_forward(int64_t B, int64_t H, Units u, T* gates, const T* h_prev,
 //   d(pre_i) = dc·g·i(1-i)   d(pre_f) = dc·c_prev·f(1-f)
 //   d(pre_g) = dc·i·(1-g²)   d(pre_o) = dh·tanh(c)·o(1-o)    dc_prev = dc·f
 template <class T>
-void lstm_cell_backward(int64_t B, int64_t H, Units u, const T* gates, const T* c_prev, const T* tanh_c, const T* dy,
+void lstm_cell_backward(int64_t B, int64_t H, const T* gates, const T* c_prev, const T* tanh_c, const T* dy,
                         int64_t dy_rs, T* dh_carry, T* dc_carry, T* dgates, const int64_t* lengths, int64_t t) {
-  const int64_t n = u.size();
-  parallel_for(0, B, row_grain(4 * n), [&](int64_t b0, int64_t b1) {
+  parallel_for(0, B, row_grain(4 * H), [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
-      T* dg = dgates + b * 4 * H + u.begin;
+      T* dg = dgates + b * 4 * H;
       if (!active(lengths, b, t)) {  // the state passed through: so do its gradients
-        for (int q = 0; q < 4; ++q) zero_row(dg + q * H, n);
+        std::fill(dg, dg + 4 * H, T(0));
         continue;
       }
       // Distinct buffers (__restrict__, ivdep): without saying so, GCC gives up
       // on this loop (too many pointer pairs to check for overlap at run time).
-      const T* g = gates + b * 4 * H + u.begin;
+      const T* g = gates + b * 4 * H;
       const T* __restrict__ gi = g;
       const T* __restrict__ gf = g + H;
       const T* __restrict__ gg = g + 2 * H;
       const T* __restrict__ go = g + 3 * H;
-      const T* __restrict__ cp = c_prev + b * H + u.begin;
-      const T* __restrict__ tc = tanh_c + b * H + u.begin;
-      const T* dyr = dy ? dy + b * dy_rs + u.begin : nullptr;
-      T* __restrict__ dhr = dh_carry + b * H + u.begin;
-      T* __restrict__ dcr = dc_carry + b * H + u.begin;
+      const T* __restrict__ cp = c_prev + b * H;
+      const T* __restrict__ tc = tanh_c + b * H;
+      const T* dyr = dy ? dy + b * dy_rs : nullptr;
+      T* __restrict__ dhr = dh_carry + b * H;
+      T* __restrict__ dcr = dc_carry + b * H;
       T* __restrict__ di = dg;
       T* __restrict__ df = dg + H;
       T* __restrict__ dgg = dg + 2 * H;
       T* __restrict__ do_ = dg + 3 * H;
       if (dyr)  // folded in first, so the loop below has no branch
-        for (int64_t j = 0; j < n; ++j) dhr[j] += dyr[j];
+        for (int64_t j = 0; j < H; ++j) dhr[j] += dyr[j];
 #pragma GCC ivdep
-      for (int64_t j = 0; j < n; ++j) {
+      for (int64_t j = 0; j < H; ++j) {
         const T dh = dhr[j];
         const T dc = dcr[j] + dh * go[j] * (T(1) - tc[j] * tc[j]);
         di[j] = dc * gg[j] * gi[j] * (T(1) - gi[j]);
@@ -161,41 +153,32 @@ void lstm_cell_backward(int64_t B, int64_t H, Units u, const T* gates, const T* 
 
 // ---- GRU --------------------------------------------------------------------
 template <class T>
-void gru_cell_forward(int64_t B, int64_t H, Units u, T* gx, const T* gh, const T* h_prev, T* h_new, T* hn, T* out,
+void gru_cell_forward(int64_t B, int64_t H, T* gx, const T* gh, const T* h_prev, T* h_new, T* hn, T* out,
                       int64_t out_rs, const int64_t* lengths, int64_t t) {
-  const int64_t n = u.size();
-  parallel_for(0, B, row_grain(3 * n), [&](int64_t b0, int64_t b1) {
+  parallel_for(0, B, row_grain(3 * H), [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
-      const T* hp = h_prev + b * H + u.begin;
-      T* hnew = h_new + b * H + u.begin;
-      T* o_row = out + b * out_rs + u.begin;
+      const T* hp = h_prev + b * H;
+      T* hnew = h_new + b * H;
+      T* o_row = out + b * out_rs;
       if (!active(lengths, b, t)) {
-        copy_row(hp, hnew, n);
-        zero_row(o_row, n);
+        copy_row(hp, hnew, H);
+        zero_row(o_row, H);
         continue;
       }
-      T* r = gx + b * 3 * H + u.begin;
-      T *z = r + H, *nn = r + 2 * H;
-      const T* hr = gh + b * 3 * H + u.begin;
-      const T *hz = hr + H, *hnn = hr + 2 * H;
-      for (int64_t j = 0; j < n; ++j) {
-        r[j] += hr[j];
-        z[j] += hz[j];
+      T* x = gx + b * 3 * H;
+      const T* h = gh + b * 3 * H;
+      for (int64_t j = 0; j < 2 * H; ++j) x[j] += h[j];
+      sigmoid_n(x, x, 2 * H);  // r, z
+      const T *r = x, *z = x + H;
+      T* n = x + 2 * H;
+      T* hn_row = hn + b * H;
+      for (int64_t j = 0; j < H; ++j) {
+        hn_row[j] = h[2 * H + j];
+        n[j] += r[j] * h[2 * H + j];
       }
-      if (n == H) {
-        sigmoid_n(r, r, 2 * H);  // r and z are adjacent
-      } else {
-        sigmoid_n(r, r, n);
-        sigmoid_n(z, z, n);
-      }
-      T* hn_row = hn + b * H + u.begin;
-      for (int64_t j = 0; j < n; ++j) {
-        hn_row[j] = hnn[j];
-        nn[j] += r[j] * hnn[j];
-      }
-      tanh_n(nn, nn, n);
-      for (int64_t j = 0; j < n; ++j) {
-        const T v = nn[j] + z[j] * (hp[j] - nn[j]);  // (1 - z)·n + z·h_prev
+      tanh_n(n, n, H);
+      for (int64_t j = 0; j < H; ++j) {
+        const T v = n[j] + z[j] * (hp[j] - n[j]);  // (1 - z)·n + z·h_prev
         hnew[j] = v;
         o_row[j] = v;
       }
@@ -208,28 +191,25 @@ void gru_cell_forward(int64_t B, int64_t H, Units u, T* gx, const T* gh, const T
 //   d(pre_r) = d(pre_n)·hn·r(1-r)      dh_prev = dh·z + dgh · W_hh (the caller's GEMM)
 // where pre_n = (W_in x + b_in) + r·hn, so its hidden part gets d(pre_n)·r.
 template <class T>
-void gru_cell_backward(int64_t B, int64_t H, Units u, const T* gates, const T* hn, const T* h_prev, const T* dy,
-                       int64_t dy_rs, T* dh_carry, T* dgx, T* dgh, const int64_t* lengths, int64_t t) {
-  const int64_t n = u.size();
-  parallel_for(0, B, row_grain(3 * n), [&](int64_t b0, int64_t b1) {
+void gru_cell_backward(int64_t B, int64_t H, const T* gates, const T* hn, const T* h_prev, const T* dy, int64_t dy_rs,
+                       T* dh_carry, T* dgx, T* dgh, const int64_t* lengths, int64_t t) {
+  parallel_for(0, B, row_grain(3 * H), [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
-      T* dx = dgx + b * 3 * H + u.begin;
-      T* dh_ = dgh + b * 3 * H + u.begin;
+      T* dx = dgx + b * 3 * H;
+      T* dh_ = dgh + b * 3 * H;
       if (!active(lengths, b, t)) {
-        for (int q = 0; q < 3; ++q) {
-          zero_row(dx + q * H, n);
-          zero_row(dh_ + q * H, n);
-        }
+        std::fill(dx, dx + 3 * H, T(0));
+        std::fill(dh_, dh_ + 3 * H, T(0));
         continue;
       }
-      const T* g = gates + b * 3 * H + u.begin;
+      const T* g = gates + b * 3 * H;
       const T* __restrict__ r = g;
       const T* __restrict__ z = g + H;
-      const T* __restrict__ nn = g + 2 * H;
-      const T* __restrict__ hnr = hn + b * H + u.begin;
-      const T* __restrict__ hp = h_prev + b * H + u.begin;
-      const T* dyr = dy ? dy + b * dy_rs + u.begin : nullptr;
-      T* __restrict__ dhr = dh_carry + b * H + u.begin;
+      const T* __restrict__ n = g + 2 * H;
+      const T* __restrict__ hnr = hn + b * H;
+      const T* __restrict__ hp = h_prev + b * H;
+      const T* dyr = dy ? dy + b * dy_rs : nullptr;
+      T* __restrict__ dhr = dh_carry + b * H;
       T* __restrict__ dxr = dx;
       T* __restrict__ dxz = dx + H;
       T* __restrict__ dxn = dx + 2 * H;
@@ -237,12 +217,12 @@ void gru_cell_backward(int64_t B, int64_t H, Units u, const T* gates, const T* h
       T* __restrict__ dhr_z = dh_ + H;
       T* __restrict__ dhr_n = dh_ + 2 * H;
       if (dyr)  // folded in first, so the loop below has no branch
-        for (int64_t j = 0; j < n; ++j) dhr[j] += dyr[j];
+        for (int64_t j = 0; j < H; ++j) dhr[j] += dyr[j];
 #pragma GCC ivdep
-      for (int64_t j = 0; j < n; ++j) {
+      for (int64_t j = 0; j < H; ++j) {
         const T dh = dhr[j];
-        const T dn = dh * (T(1) - z[j]) * (T(1) - nn[j] * nn[j]);
-        const T dz = dh * (hp[j] - nn[j]) * z[j] * (T(1) - z[j]);
+        const T dn = dh * (T(1) - z[j]) * (T(1) - n[j] * n[j]);
+        const T dz = dh * (hp[j] - n[j]) * z[j] * (T(1) - z[j]);
         const T dr = dn * hnr[j] * r[j] * (T(1) - r[j]);
         dxr[j] = dr;
         dxz[j] = dz;
@@ -258,46 +238,44 @@ void gru_cell_backward(int64_t B, int64_t H, Units u, const T* gates, const T* h
 
 // ---- Elman RNN ----------------------------------------------------------------
 template <class T>
-void rnn_cell_forward(int64_t B, int64_t H, Units u, bool relu, const T* pre, const T* h_prev, T* h_new, T* out,
+void rnn_cell_forward(int64_t B, int64_t H, bool relu, const T* pre, const T* h_prev, T* h_new, T* out,
                       int64_t out_rs, const int64_t* lengths, int64_t t) {
-  const int64_t n = u.size();
-  parallel_for(0, B, row_grain(n), [&](int64_t b0, int64_t b1) {
+  parallel_for(0, B, row_grain(H), [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
-      T* hnew = h_new + b * H + u.begin;
-      T* o_row = out + b * out_rs + u.begin;
+      T* hnew = h_new + b * H;
+      T* o_row = out + b * out_rs;
       if (!active(lengths, b, t)) {
-        copy_row(h_prev + b * H + u.begin, hnew, n);
-        zero_row(o_row, n);
+        copy_row(h_prev + b * H, hnew, H);
+        zero_row(o_row, H);
         continue;
       }
-      const T* p = pre + b * H + u.begin;
+      const T* p = pre + b * H;
       if (relu) {
-        for (int64_t j = 0; j < n; ++j) hnew[j] = p[j] > T(0) ? p[j] : (p[j] != p[j] ? p[j] : T(0));
+        for (int64_t j = 0; j < H; ++j) hnew[j] = p[j] > T(0) ? p[j] : (p[j] != p[j] ? p[j] : T(0));
       } else {
-        tanh_n(p, hnew, n);
+        tanh_n(p, hnew, H);
       }
-      copy_row(hnew, o_row, n);
+      copy_row(hnew, o_row, H);
     }
   });
 }
 
 template <class T>
-void rnn_cell_backward(int64_t B, int64_t H, Units u, bool relu, const T* h, const T* dy, int64_t dy_rs, T* dh_carry,
-                       T* dpre, const int64_t* lengths, int64_t t) {
-  const int64_t n = u.size();
-  parallel_for(0, B, row_grain(n), [&](int64_t b0, int64_t b1) {
+void rnn_cell_backward(int64_t B, int64_t H, bool relu, const T* h, const T* dy, int64_t dy_rs, T* dh_carry, T* dpre,
+                       const int64_t* lengths, int64_t t) {
+  parallel_for(0, B, row_grain(H), [&](int64_t b0, int64_t b1) {
     for (int64_t b = b0; b < b1; ++b) {
-      T* dp = dpre + b * H + u.begin;
+      T* dp = dpre + b * H;
       if (!active(lengths, b, t)) {
-        zero_row(dp, n);
+        zero_row(dp, H);
         continue;
       }
-      const T* hr = h + b * H + u.begin;
-      const T* dyr = dy ? dy + b * dy_rs + u.begin : nullptr;
-      T* dhr = dh_carry + b * H + u.begin;
+      const T* hr = h + b * H;
+      const T* dyr = dy ? dy + b * dy_rs : nullptr;
+      T* dhr = dh_carry + b * H;
       if (dyr)  // folded in first, so the loop below has no branch and vectorises
-        for (int64_t j = 0; j < n; ++j) dhr[j] += dyr[j];
-      for (int64_t j = 0; j < n; ++j) {
+        for (int64_t j = 0; j < H; ++j) dhr[j] += dyr[j];
+      for (int64_t j = 0; j < H; ++j) {
         const T dh = dhr[j];
         // relu' is 1 where the output is positive, as torch's threshold_backward.
         dp[j] = relu ? (hr[j] > T(0) ? dh : T(0)) : dh * (T(1) - hr[j] * hr[j]);
@@ -307,30 +285,30 @@ void rnn_cell_backward(int64_t B, int64_t H, Units u, bool relu, const T* h, con
   });
 }
 
-template void lstm_cell_forward<float>(int64_t, int64_t, Units, float*, const float*, const float*, float*, float*,
-                                       float*, float*, int64_t, const int64_t*, int64_t);
-template void lstm_cell_backward<float>(int64_t, int64_t, Units, const float*, const float*, const float*,
-                                        const float*, int64_t, float*, float*, float*, const int64_t*, int64_t);
-template void gru_cell_forward<float>(int64_t, int64_t, Units, float*, const float*, const float*, float*, float*,
-                                      float*, int64_t, const int64_t*, int64_t);
-template void gru_cell_backward<float>(int64_t, int64_t, Units, const float*, const float*, const float*,
-                                       const float*, int64_t, float*, float*, float*, const int64_t*, int64_t);
-template void rnn_cell_forward<float>(int64_t, int64_t, Units, bool, const float*, const float*, float*, float*,
+template void lstm_cell_forward<float>(int64_t, int64_t, float*, const float*, const float*, float*, float*, float*,
+                                       float*, int64_t, const int64_t*, int64_t);
+template void lstm_cell_backward<float>(int64_t, int64_t, const float*, const float*, const float*, const float*,
+                                        int64_t, float*, float*, float*, const int64_t*, int64_t);
+template void gru_cell_forward<float>(int64_t, int64_t, float*, const float*, const float*, float*, float*, float*,
                                       int64_t, const int64_t*, int64_t);
-template void rnn_cell_backward<float>(int64_t, int64_t, Units, bool, const float*, const float*, int64_t, float*,
-                                       float*, const int64_t*, int64_t);
+template void gru_cell_backward<float>(int64_t, int64_t, const float*, const float*, const float*, const float*,
+                                       int64_t, float*, float*, float*, const int64_t*, int64_t);
+template void rnn_cell_forward<float>(int64_t, int64_t, bool, const float*, const float*, float*, float*, int64_t,
+                                      const int64_t*, int64_t);
+template void rnn_cell_backward<float>(int64_t, int64_t, bool, const float*, const float*, int64_t, float*, float*,
+                                       const int64_t*, int64_t);
 
-template void lstm_cell_forward<double>(int64_t, int64_t, Units, double*, const double*, const double*, double*,
-                                        double*, double*, double*, int64_t, const int64_t*, int64_t);
-template void lstm_cell_backward<double>(int64_t, int64_t, Units, const double*, const double*, const double*,
-                                         const double*, int64_t, double*, double*, double*, const int64_t*, int64_t);
-template void gru_cell_forward<double>(int64_t, int64_t, Units, double*, const double*, const double*, double*,
-                                       double*, double*, int64_t, const int64_t*, int64_t);
-template void gru_cell_backward<double>(int64_t, int64_t, Units, const double*, const double*, const double*,
-                                        const double*, int64_t, double*, double*, double*, const int64_t*, int64_t);
-template void rnn_cell_forward<double>(int64_t, int64_t, Units, bool, const double*, const double*, double*, double*,
+template void lstm_cell_forward<double>(int64_t, int64_t, double*, const double*, const double*, double*, double*,
+                                        double*, double*, int64_t, const int64_t*, int64_t);
+template void lstm_cell_backward<double>(int64_t, int64_t, const double*, const double*, const double*, const double*,
+                                         int64_t, double*, double*, double*, const int64_t*, int64_t);
+template void gru_cell_forward<double>(int64_t, int64_t, double*, const double*, const double*, double*, double*,
+                                       double*, int64_t, const int64_t*, int64_t);
+template void gru_cell_backward<double>(int64_t, int64_t, const double*, const double*, const double*, const double*,
+                                        int64_t, double*, double*, double*, const int64_t*, int64_t);
+template void rnn_cell_forward<double>(int64_t, int64_t, bool, const double*, const double*, double*, double*,
                                        int64_t, const int64_t*, int64_t);
-template void rnn_cell_backward<double>(int64_t, int64_t, Units, bool, const double*, const double*, int64_t,
-                                        double*, double*, const int64_t*, int64_t);
+template void rnn_cell_backward<double>(int64_t, int64_t, bool, const double*, const double*, int64_t, double*,
+                                        double*, const int64_t*, int64_t);
 
 }  // namespace glassnet
