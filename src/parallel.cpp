@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <atomic>
-#include <chrono>
 #include <condition_variable>
 #include <cstdlib>
 #include <exception>
@@ -174,92 +173,6 @@ bool in_parallel_region() { return t_in_parallel; }
 namespace detail {
 void run_chunks(int64_t num_chunks, const std::function<void(int64_t)>& task) {
   pool(get_num_threads() - 1).run(num_chunks, task);
-}
-
-namespace {
-
-using Clock = std::chrono::steady_clock;
-
-// One block's claim: the last step it was claimed for. Each on its own cache
-// line, so that claiming one block does not slow the owner of another.
-struct alignas(64) BlockClaim {
-  std::atomic<int64_t> step{-1};
-};
-
-// A wait at the barrier this much longer than a block takes means the
-// participant we wait for lost its core (another process runs there): it
-// will be back only after the scheduler's time slice, milliseconds.
-constexpr auto kStallSlack = std::chrono::microseconds(200);
-constexpr int64_t kStallBlocks = 4;
-
-}  // namespace
-
-void run_steps(int64_t steps, int64_t blocks, const std::function<void(int64_t, int64_t)>& task) {
-  const int64_t participants = std::min<int64_t>(get_num_threads(), blocks);
-  std::unique_ptr<BlockClaim[]> claims(new BlockClaim[static_cast<size_t>(blocks)]);
-  alignas(64) std::atomic<int64_t> done{0};  // blocks finished, over all steps
-  // After a stall, the participant that waited runs the remaining steps
-  // alone; the others leave. So a preempted participant costs one wait per
-  // sequence, not one at every later step it happens to be preempted in.
-  alignas(64) std::atomic<int64_t> solo{-1};
-  std::atomic<bool> failed{false};
-  std::mutex error_mutex;
-  std::exception_ptr error;
-
-  // Block b of step s is free iff its claim still says s - 1: every block of
-  // step s - 1 was claimed (and finished) before anyone entered step s.
-  auto try_block = [&](int64_t s, int64_t b) {
-    int64_t expected = s - 1;
-    if (!claims[b].step.compare_exchange_strong(expected, s, std::memory_order_acq_rel)) return;
-    // After a failure the remaining blocks are only counted, so nobody waits forever.
-    if (!failed.load(std::memory_order_relaxed)) {
-      try {
-        task(s, b);
-      } catch (...) {
-        std::lock_guard<std::mutex> lock(error_mutex);
-        if (!error) error = std::current_exception();
-        failed.store(true, std::memory_order_relaxed);
-      }
-    }
-    done.fetch_add(1, std::memory_order_acq_rel);
-  };
-  // Whether participant `me` may go on claiming blocks.
-  auto mine_to_run = [&](int64_t me) {
-    const int64_t who = solo.load(std::memory_order_acquire);
-    return who < 0 || who == me;
-  };
-
-  run_chunks(participants, [&](int64_t me) {
-    Clock::duration block_time{0};  // this participant's last step, per block
-    for (int64_t s = 0; s < steps; ++s) {
-      // The barrier: every block of step s - 1 done. Spin (a step is tens of
-      // microseconds), then yield the core in case whoever we wait for is
-      // queued behind us on it; past the stall limit, take over alone.
-      const int64_t target = s * blocks;
-      const Clock::time_point wait_start = Clock::now();
-      const Clock::duration patience = kStallSlack + kStallBlocks * block_time;
-      for (int spins = 0; done.load(std::memory_order_acquire) < target; ++spins) {
-        if (spins < 2000) GLASSNET_PAUSE();
-        else std::this_thread::yield();
-        if ((spins & 63) == 63 && solo.load(std::memory_order_relaxed) < 0 &&
-            Clock::now() - wait_start > patience) {
-          int64_t none = -1;
-          solo.compare_exchange_strong(none, me, std::memory_order_acq_rel);
-        }
-      }
-      if (!mine_to_run(me)) return;
-      const Clock::time_point start = Clock::now();
-      int64_t ran = 0;
-      for (int64_t b = me; b < blocks; b += participants, ++ran) try_block(s, b);  // own blocks
-      for (int64_t b = 0; b < blocks; ++b) {  // whatever is left
-        if (b % participants == me) continue;
-        if (!mine_to_run(me)) return;
-        try_block(s, b);
-      }
-      block_time = (Clock::now() - start) / std::max<int64_t>(ran, 1);
-    }
-  });
-  if (error) std::rethrow_exception(error);
 }
 }  // namespace detail
 

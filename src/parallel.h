@@ -24,8 +24,6 @@ bool in_parallel_region();
 namespace detail {
 // Runs task(chunk) for chunk in [0, num_chunks) on the pool and the caller.
 void run_chunks(int64_t num_chunks, const std::function<void(int64_t)>& task);
-// parallel_steps on the pool (blocks ≥ 2, more than one thread).
-void run_steps(int64_t steps, int64_t blocks, const std::function<void(int64_t, int64_t)>& task);
 }
 
 // f(chunk_begin, chunk_end) over [begin, end).
@@ -50,31 +48,6 @@ void parallel_for(int64_t begin, int64_t end, int64_t grain, const F& f) {
     const int64_t e = b + step < end ? b + step : end;
     f(b, e);
   });
-}
-
-// f(step, block) for every step in [0, steps) and block in [0, blocks), for a
-// recurrence: step s+1 may read anything step s wrote, so every block of a
-// step finishes before any block of the next one starts, while the blocks of
-// one step run side by side.
-//
-// A parallel_for per step would hand work to the pool and join it once per
-// step. Here the caller and up to blocks-1 workers join once for the whole
-// sequence and meet after each step at a spin barrier (a few cache-line
-// transfers, well under a microsecond). Each participant takes its own
-// block first, so a thread keeps the same slice of the data in its cache
-// from step to step, then any block nobody has claimed: a participant that
-// the OS has descheduled (another process holding the core) or that joined
-// late is covered by the others, and only a block it already holds can make
-// them wait for it. A late participant skips the steps already done.
-template <class F>
-void parallel_steps(int64_t steps, int64_t blocks, const F& f) {
-  if (steps <= 0 || blocks <= 0) return;
-  if (blocks == 1 || get_num_threads() <= 1 || in_parallel_region()) {
-    for (int64_t s = 0; s < steps; ++s)
-      for (int64_t b = 0; b < blocks; ++b) f(s, b);
-    return;
-  }
-  detail::run_steps(steps, blocks, [&f](int64_t s, int64_t b) { f(s, b); });
 }
 
 }  // namespace glassnet

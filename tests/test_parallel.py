@@ -1,8 +1,8 @@
 """The core's thread pool (src/parallel.h) in C++: tests/cpp/test_parallel.cpp
-is compiled with src/parallel.cpp alone and run. It checks parallel_for and
-parallel_steps (the per-step threading of the recurrent layers): every
-(step, block) once, steps in order, stalled participants, exceptions and
-nesting, for 1-4 threads."""
+is compiled with src/parallel.cpp alone and run (also under ThreadSanitizer).
+It checks parallel_for for 1-4 threads: every index once, the grain, nesting,
+exceptions, and a stalled worker holding no more than its one chunk (the
+recurrent layers run one sequence chunk per thread on it)."""
 import pathlib
 import shutil
 import subprocess
@@ -13,7 +13,7 @@ ROOT = pathlib.Path(__file__).resolve().parent.parent
 
 
 @pytest.mark.parametrize("flags", [["-O2"], ["-O1", "-g", "-fsanitize=thread"]], ids=["O2", "tsan"])
-def test_parallel_steps_in_cpp(flags, tmp_path):
+def test_parallel_for_in_cpp(flags, tmp_path):
     cxx = shutil.which("c++") or shutil.which("g++") or shutil.which("clang++")
     if cxx is None:
         pytest.skip("no C++ compiler")
