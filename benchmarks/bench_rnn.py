@@ -7,11 +7,18 @@ batch 32 × 50 time steps, float32.
 
     python benchmarks/bench_rnn.py [--threads 2] [--repeats 30] [--modes LSTM GRU]
                                    [--batch 32] [--steps 50] [--input 32] [--hidden 128]
-                                   [--layers 1] [--bidirectional]
+                                   [--layers 1] [--bidirectional] [--settle 0.03]
 
 Before timing, the first step's loss and every gradient are compared between
 the two libraries, so both compute the same thing. torch runs its own CPU
-LSTM (oneDNN when built with it) with its default settings."""
+LSTM (oneDNN when built with it) with its default settings.
+
+Each timed run starts after a pause (--settle, 30 ms): a thread pool keeps
+its idle threads spinning for a while after a parallel region, and run back
+to back those threads take a core from the other library's run. torch's
+OpenMP threads spin ~16 ms after each region here (libgomp's 300000 spins of
+a 54 ns pause), longer than a whole glassnet step; glassnet's pool spins
+~1 ms. --settle 0 times the two back to back."""
 import argparse
 import os
 import statistics
@@ -68,6 +75,8 @@ def bench(mode, args):
         t_step(tx, ty)
     for _ in range(args.repeats):
         for name, run in (("glassnet", lambda: g_step(gx, gy)), ("torch", lambda: t_step(tx, ty))):
+            if args.settle > 0:
+                time.sleep(args.settle)
             start, start_cpu = time.perf_counter(), time.thread_time()
             run()
             times[name].append(time.perf_counter() - start)
@@ -79,7 +88,7 @@ def bench(mode, args):
     G = {"LSTM": 4, "GRU": 3, "RNN": 1}[mode] * args.hidden
     flops = 3 * 2 * args.steps * args.batch * G * (args.input + args.hidden) * D * args.layers
     print(f"{shape}: training step (forward + MSE + backward + SGD), float32, {args.threads} thread(s), "
-          f"medians of {args.repeats} alternating runs")
+          f"medians of {args.repeats} alternating runs, {args.settle * 1e3:.0f} ms apart")
     print(f"  glassnet {g * 1e3:8.2f} ms/step  ({flops / g / 1e9:5.1f} GFLOP/s)")
     print(f"  torch    {t * 1e3:8.2f} ms/step  ({flops / t / 1e9:5.1f} GFLOP/s)")
     print(f"  ratio glassnet/torch = {g / t:.2f}  (target <= 1.0)")
@@ -102,6 +111,9 @@ def main(argv=None):
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--layers", type=int, default=1)
     parser.add_argument("--bidirectional", action="store_true")
+    parser.add_argument("--settle", type=float, default=0.03,
+                        help="seconds of pause before each timed run, so the other library's idle threads have "
+                             "stopped spinning (0: back to back)")
     args = parser.parse_args(argv)
 
     import torch
