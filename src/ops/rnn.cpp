@@ -17,6 +17,7 @@
 
 #include <algorithm>
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <memory>
 #include <thread>
@@ -270,12 +271,15 @@ void for_each_row_chain(const Dims& d, int64_t steps, const F& step) {
         for (int64_t c = 0; c < chunks && !ran; ++c)
           if (c % workers != me) ran = try_step(c);
         ++turn;
+        // Every chain left is held by another thread: spin for about a step,
+        // then sleep, which frees this core for the holder should it have
+        // lost its own (the scheduler moves a waiting thread to an idle core).
         if (ran) {
           spins = 0;
-        } else if (++spins < 2000) {  // every chain left is held by another thread
+        } else if (++spins < 400) {
           cpu_relax();
         } else {
-          std::this_thread::yield();
+          std::this_thread::sleep_for(std::chrono::microseconds(20));
         }
       }
     }
