@@ -7,11 +7,19 @@ batch 32 × 50 time steps, float32.
 
     python benchmarks/bench_rnn.py [--threads 2] [--repeats 30] [--modes LSTM GRU]
                                    [--batch 32] [--steps 50] [--input 32] [--hidden 128]
-                                   [--layers 1] [--bidirectional]
+                                   [--layers 1] [--bidirectional] [--block 4]
 
 Before timing, the first step's loss and every gradient are compared between
 the two libraries, so both compute the same thing. torch runs its own CPU
-LSTM (oneDNN when built with it) with its default settings."""
+LSTM (oneDNN when built with it) with its default settings.
+
+The libraries alternate in blocks of --block steps run back to back, as in a
+training loop, and the first step of each block is not timed: a thread pool
+keeps its idle threads spinning for a while after a parallel region, so that
+step shares its cores with the other library's spinning threads (torch's
+OpenMP threads spin ~16 ms after each region here, libgomp's 300000 spins of
+a 54 ns pause: longer than a whole glassnet step; glassnet's pool ~1 ms).
+--block 1 times strictly alternating single steps instead."""
 import argparse
 import os
 import statistics
@@ -66,20 +74,24 @@ def bench(mode, args):
     for _ in range(3):  # warm-up
         g_step(gx, gy)
         t_step(tx, ty)
-    for _ in range(args.repeats):
+    rounds = -(-args.repeats // max(args.block - 1, 1))
+    for _ in range(rounds):
         for name, run in (("glassnet", lambda: g_step(gx, gy)), ("torch", lambda: t_step(tx, ty))):
-            start, start_cpu = time.perf_counter(), time.thread_time()
-            run()
-            times[name].append(time.perf_counter() - start)
-            cpu[name].append(time.thread_time() - start_cpu)
+            for k in range(args.block):
+                start, start_cpu = time.perf_counter(), time.thread_time()
+                run()
+                if k > 0 or args.block == 1:
+                    times[name].append(time.perf_counter() - start)
+                    cpu[name].append(time.thread_time() - start_cpu)
     g, t = statistics.median(times["glassnet"]), statistics.median(times["torch"])
     shape = (f"{mode}({args.input}→{args.hidden}{', layers=' + str(args.layers) if args.layers > 1 else ''}"
              f"{', bidirectional' if args.bidirectional else ''}), batch {args.batch} × {args.steps} steps")
     # Flops of the GEMMs: forward 2·T·B·G·(I+H), backward twice that.
     G = {"LSTM": 4, "GRU": 3, "RNN": 1}[mode] * args.hidden
     flops = 3 * 2 * args.steps * args.batch * G * (args.input + args.hidden) * D * args.layers
+    runs = "alternating single runs" if args.block == 1 else f"runs in alternating blocks of {args.block}"
     print(f"{shape}: training step (forward + MSE + backward + SGD), float32, {args.threads} thread(s), "
-          f"medians of {args.repeats} alternating runs")
+          f"medians of {len(times['glassnet'])} {runs}")
     print(f"  glassnet {g * 1e3:8.2f} ms/step  ({flops / g / 1e9:5.1f} GFLOP/s)")
     print(f"  torch    {t * 1e3:8.2f} ms/step  ({flops / t / 1e9:5.1f} GFLOP/s)")
     print(f"  ratio glassnet/torch = {g / t:.2f}  (target <= 1.0)")
@@ -102,6 +114,9 @@ def main(argv=None):
     parser.add_argument("--hidden", type=int, default=128)
     parser.add_argument("--layers", type=int, default=1)
     parser.add_argument("--bidirectional", action="store_true")
+    parser.add_argument("--block", type=int, default=4,
+                        help="steps per library back to back; the first of each block is not timed (1: strict "
+                             "alternation, every step timed)")
     args = parser.parse_args(argv)
 
     import torch

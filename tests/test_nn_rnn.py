@@ -139,6 +139,77 @@ def test_large_batch_takes_the_threaded_paths(mode):
     run_parity(mode, np.float32, np.random.default_rng(0), T=3, B=64, I=8, H=160, bidirectional=True)
 
 
+# Batch 64: with 2 or 3 threads the rows run in 4 or 6 chunks of 8 or 16
+# rows, each chunk its whole sequence on one thread (rnn.cpp).
+STEP_SHARED = dict(T=4, B=64, I=8, H=136)
+
+
+@pytest.fixture(params=[2, 3], ids=["2-threads", "3-threads"])
+def threads(request):
+    before = gn.get_num_threads()
+    gn.set_num_threads(request.param)
+    yield request.param
+    gn.set_num_threads(before)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("mode", MODES)
+def test_steps_shared_by_threads_match_torch(mode, dtype, threads, rng):
+    # One direction (two run side by side instead), unequal lengths, with and without h0.
+    # Lengths with no period, so that a chunk reading another chunk's lengths shows.
+    lengths = [int(n) for n in rng.integers(1, STEP_SHARED["T"] + 1, size=STEP_SHARED["B"])]
+    run_parity(mode, dtype, rng, with_h0=True, lengths=lengths, **STEP_SHARED)
+    run_parity(mode, dtype, rng, **STEP_SHARED)
+    if mode == "LSTM":
+        run_parity(mode, dtype, rng, with_h0=True, lengths=lengths[::-1], proj_size=24, **STEP_SHARED)
+
+
+def layer_results(gm, x, h0, lengths, weights):
+    """Output, final states and every gradient of one forward and backward."""
+    gx = gn.tensor(x, requires_grad=True)
+    hx = None
+    if h0 is not None:
+        hs = [gn.tensor(h, requires_grad=True) for h in h0]
+        hx = tuple(hs) if len(hs) == 2 else hs[0]
+    out, h = gm(gx, hx, lengths=lengths)
+    states = list(h) if isinstance(h, tuple) else [h]
+    loss = (out * gn.tensor(weights[0])).sum()
+    for s, w in zip(states, weights[1:]):
+        loss = loss + (s * gn.tensor(w)).sum()
+    for p in gm.parameters():
+        p.grad = None
+    loss.backward()
+    res = [out, *states, gx.grad] + ([s.grad for s in hs] if h0 is not None else [])
+    res += [p.grad for p in gm.parameters()]
+    return [r.detach().numpy().copy() for r in res]
+
+
+@pytest.mark.parametrize("mode", MODES)
+@pytest.mark.parametrize("with_h0", [False, True])
+def test_results_do_not_depend_on_the_thread_count(mode, with_h0, rng):
+    # Each thread computes the same GEMM elements and gate values for its rows
+    # as one thread would: the results are bitwise equal.
+    _, gm = make_pair(mode, np.float32, STEP_SHARED["I"], STEP_SHARED["H"])
+    T, B, H = STEP_SHARED["T"], STEP_SHARED["B"], STEP_SHARED["H"]
+    x = rng.standard_normal((T, B, STEP_SHARED["I"])).astype(np.float32)
+    h0 = [rng.standard_normal((1, B, H)).astype(np.float32) for _ in range(2 if mode == "LSTM" else 1)]
+    weights = [rng.standard_normal((T, B, H)).astype(np.float32)] + [rng.standard_normal((1, B, H)).astype(np.float32)
+                                                                    for _ in h0]
+    lengths = [int(n) for n in rng.integers(0, T + 1, size=B)]
+    before = gn.get_num_threads()
+    try:
+        results = {}
+        for n in (1, 2, 3):
+            gn.set_num_threads(n)
+            results[n] = layer_results(gm, x, h0 if with_h0 else None, lengths, weights)
+    finally:
+        gn.set_num_threads(before)
+    assert np.any(results[1][0])
+    for n in (2, 3):
+        for k, (a, b) in enumerate(zip(results[1], results[n])):
+            np.testing.assert_array_equal(a, b, err_msg=f"result {k} with {n} threads")
+
+
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 @pytest.mark.parametrize("mode", MODES)
 @pytest.mark.parametrize("batch_first", [False, True])

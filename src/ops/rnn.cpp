@@ -16,7 +16,11 @@
 #include "ops/rnn.h"
 
 #include <algorithm>
+#include <atomic>
+#include <chrono>
 #include <cstring>
+#include <memory>
+#include <thread>
 
 #include "dispatch.h"
 #include "errors.h"
@@ -24,6 +28,10 @@
 #include "ops/linear.h"
 #include "ops/rnn_cells.h"
 #include "parallel.h"
+
+#if defined(__x86_64__) || defined(_M_X64)
+#include <immintrin.h>
+#endif
 
 namespace glassnet {
 
@@ -179,6 +187,105 @@ std::vector<T> transposed(const T* a, int64_t rows, int64_t cols) {
   return t;
 }
 
+// ---- threads: rows of the batch ---------------------------------------------------
+// A step of batch 32 × 128 units (the benchmark's LSTM) is a 4 MFLOP GEMM and
+// a gate kernel, ~50 µs on one core: too short for a pool hand-off and a
+// join per step. But the rows of a batch never meet: row b of h_t depends
+// only on row b of h_{t-1} (and of c_{t-1}, dh_t, dc_t in the backward). So
+// the batch is cut into chunks of rows, each a chain of steps that any thread
+// may advance one step at a time, and the pool joins once per sequence. The
+// per-step GEMMs just have fewer rows; the small-GEMM kernels read W_hh once
+// per 8-row tile anyway, so chunks of 8k rows cost little per flop, and every
+// element of every product is computed as on one thread: results do not
+// depend on the threads.
+//
+// Each thread advances its own chains in turn, then steals steps of chains
+// nobody holds. A thread that loses its core (another process, or a library
+// whose idle threads spin on it, as OpenMP's do for milliseconds after each
+// parallel region) then stalls only the one step it holds: the others carry
+// its remaining chains forward meanwhile.
+
+constexpr int64_t kMinChunkRows = 8;  // one GEMM row tile
+
+inline void cpu_relax() {
+#if defined(__x86_64__) || defined(_M_X64)
+  _mm_pause();
+#endif
+}
+
+// The chains of rows (1: the caller runs the whole batch as before).
+int64_t row_chunks(const Dims& d) {
+  if (in_parallel_region()) return 1;  // e.g. the two directions side by side
+  const int64_t threads = get_num_threads();
+  if (threads < 2) return 1;
+  return std::max<int64_t>(1, std::min<int64_t>(2 * threads, d.B / kMinChunkRows));
+}
+
+struct Rows {
+  int64_t begin = 0, end = 0;
+  int64_t size() const { return end - begin; }
+};
+
+// One chain's progress; on its own cache line.
+struct alignas(64) Chain {
+  std::atomic<bool> held{false};
+  int64_t next = 0;  // the next step, read and written only by the holder
+};
+
+// Runs step(rows, s) for every chunk of rows and s in [0, steps), the steps
+// of a chunk in order. Chunk edges are multiples of 8 rows.
+template <class F>
+void for_each_row_chain(const Dims& d, int64_t steps, const F& step) {
+  const int64_t chunks = row_chunks(d);
+  if (chunks == 1) {
+    for (int64_t s = 0; s < steps; ++s) step(Rows{0, d.B}, s);
+    return;
+  }
+  auto rows = [&](int64_t c) {
+    auto edge = [&](int64_t k) { return k == chunks ? d.B : d.B * k / chunks / kMinChunkRows * kMinChunkRows; };
+    return Rows{edge(c), edge(c + 1)};
+  };
+  std::unique_ptr<Chain[]> chains(new Chain[static_cast<size_t>(chunks)]);
+  std::atomic<int64_t> finished{0};
+  const int64_t workers = std::min<int64_t>(get_num_threads(), chunks);
+  // Advances chain c by one step if nobody holds it and it is not finished.
+  auto try_step = [&](int64_t c) {
+    Chain& ch = chains[c];
+    if (ch.held.load(std::memory_order_relaxed) || ch.held.exchange(true, std::memory_order_acquire)) return false;
+    const int64_t s = ch.next;
+    if (s < steps) {
+      step(rows(c), s);
+      ch.next = s + 1;
+      if (s + 1 == steps) finished.fetch_add(1, std::memory_order_relaxed);
+    }
+    ch.held.store(false, std::memory_order_release);
+    return s < steps;
+  };
+  parallel_for(0, workers, 1, [&](int64_t w0, int64_t w1) {
+    for (int64_t me = w0; me < w1; ++me) {
+      const int64_t own = (chunks - me + workers - 1) / workers;  // chains me, me + workers, ...
+      int64_t turn = 0, spins = 0;
+      while (finished.load(std::memory_order_relaxed) < chunks) {
+        bool ran = false;
+        for (int64_t k = 0; k < own && !ran; ++k) ran = try_step(me + (turn + k) % own * workers);
+        for (int64_t c = 0; c < chunks && !ran; ++c)
+          if (c % workers != me) ran = try_step(c);
+        ++turn;
+        // Every chain left is held by another thread: spin for about a step,
+        // then sleep, which frees this core for the holder should it have
+        // lost its own (the scheduler moves a waiting thread to an idle core).
+        if (ran) {
+          spins = 0;
+        } else if (++spins < 400) {
+          cpu_relax();
+        } else {
+          std::this_thread::sleep_for(std::chrono::microseconds(20));
+        }
+      }
+    }
+  });
+}
+
 // After the projection GEMM wrote h_new (B, P) for every row: an inactive
 // row keeps h_prev and outputs 0, an active one outputs h_new.
 template <class T>
@@ -265,43 +372,51 @@ void forward_direction(RnnMode mode, const Dims& d, int64_t dir, const Tensor& x
   const int64_t out_rs = d.D * P;
   const bool zero_start = !h0.defined();
 
-  for (int64_t s = 0; s < T_; ++s) {
+  // Step s of rows [r.begin, r.end): every pointer below is offset to row r.begin.
+  auto step = [&](Rows r, int64_t s) {
+    const int64_t n = r.size(), r0 = r.begin;
+    const int64_t* len_r = len ? len + r0 : nullptr;
+    T* gh_r = gh.empty() ? nullptr : gh.data() + r0 * G;
     const int64_t t = rev ? T_ - 1 - s : s;
     const int64_t prev = rev ? t + 1 : t, next = rev ? t : t + 1;
-    const T* hp = S + prev * BP;
-    T* g_t = g + t * B * G;
-    T* out_t = out + t * B * out_rs;
+    const T* hp = S + prev * BP + r0 * P;
+    T* h_new = S + next * BP + r0 * P;
+    T* g_t = g + (t * B + r0) * G;
+    T* out_t = out + (t * B + r0) * out_rs;
+    T* c_prev = C ? C + prev * BH + r0 * H : nullptr;
+    T* c_new = C ? C + next * BH + r0 * H : nullptr;
+    T* e_t = E ? E + t * BH + r0 * H : nullptr;
     // h_{-1} = 0 adds nothing: the first step of a zero start skips its GEMM.
     const bool skip = zero_start && s == 0;
     switch (mode) {
       case RnnMode::Lstm:
-        if (!skip) gemm::gemm<T>(B, G, P, T(1), hp, P, 1, Wt, G, 1, T(1), g_t, G, 1);
+        if (!skip) gemm::gemm<T>(n, G, P, T(1), hp, P, 1, Wt, G, 1, T(1), g_t, G, 1);
         if (!proj) {
-          lstm_cell_forward<T>(B, H, g_t, hp, C + prev * BH, S + next * BH, C + next * BH, E + t * BH, out_t,
-                               out_rs, len, t);
+          lstm_cell_forward<T>(n, H, g_t, hp, c_prev, h_new, c_new, e_t, out_t, out_rs, len_r, t);
         } else {
           // m = o·tanh(c) into M[t], then h = m · W_hrᵀ, then the masked rows.
-          lstm_cell_forward<T>(B, H, g_t, nullptr, C + prev * BH, M + t * BH, C + next * BH, E + t * BH, nullptr,
-                               0, len, t);
-          gemm::gemm<T>(B, P, H, T(1), M + t * BH, H, 1, w_hr_t.data(), P, 1, T(0), S + next * BP, P, 1);
-          projected_rows_forward<T>(B, P, hp, S + next * BP, out_t, out_rs, len, t);
+          T* m_t = M + t * BH + r0 * H;
+          lstm_cell_forward<T>(n, H, g_t, nullptr, c_prev, m_t, c_new, e_t, nullptr, 0, len_r, t);
+          gemm::gemm<T>(n, P, H, T(1), m_t, H, 1, w_hr_t.data(), P, 1, T(0), h_new, P, 1);
+          projected_rows_forward<T>(n, P, hp, h_new, out_t, out_rs, len_r, t);
         }
         break;
       case RnnMode::Gru:
         if (skip) {
-          for (int64_t b = 0; b < B; ++b)
-            for (int64_t j = 0; j < G; ++j) gh[b * G + j] = ep_hh.bias ? ep_hh.bias[j] : T(0);
+          for (int64_t b = 0; b < n; ++b)
+            for (int64_t j = 0; j < G; ++j) gh_r[b * G + j] = ep_hh.bias ? ep_hh.bias[j] : T(0);
         } else {
-          gemm::gemm<T>(B, G, H, T(1), hp, H, 1, Wt, G, 1, T(0), gh.data(), G, 1, ep_hh);
+          gemm::gemm<T>(n, G, H, T(1), hp, H, 1, Wt, G, 1, T(0), gh_r, G, 1, ep_hh);
         }
-        gru_cell_forward<T>(B, H, g_t, gh.data(), hp, S + next * BP, E + t * BH, out_t, out_rs, len, t);
+        gru_cell_forward<T>(n, H, g_t, gh_r, hp, h_new, e_t, out_t, out_rs, len_r, t);
         break;
       default:
-        if (!skip) gemm::gemm<T>(B, G, H, T(1), hp, H, 1, Wt, G, 1, T(1), g_t, G, 1);
-        rnn_cell_forward<T>(B, H, mode == RnnMode::Relu, g_t, hp, S + next * BP, out_t, out_rs, len, t);
+        if (!skip) gemm::gemm<T>(n, G, H, T(1), hp, H, 1, Wt, G, 1, T(1), g_t, G, 1);
+        rnn_cell_forward<T>(n, H, mode == RnnMode::Relu, g_t, hp, h_new, out_t, out_rs, len_r, t);
         break;
     }
-  }
+  };
+  for_each_row_chain(d, T_, step);
   const int64_t last = rev ? 0 : T_;
   std::memcpy(r.h_n.data<T>() + dir * BP, S + last * BP, static_cast<size_t>(BP) * sizeof(T));
   if (C) std::memcpy(r.c_n.data<T>() + dir * BH, C + last * BH, static_cast<size_t>(BH) * sizeof(T));
@@ -341,38 +456,46 @@ void backward_direction(RnnMode mode, const Dims& d, int64_t dir, const RnnSaved
   Tensor dhp = proj ? Tensor::empty({T_, B, P}, sv.x.dtype()) : Tensor();
   std::vector<T> dm(proj ? static_cast<size_t>(BH) : 0);
 
-  // Steps in the reverse of the order the forward ran them.
-  for (int64_t s = 0; s < T_; ++s) {
+  // Step s of rows [r.begin, r.end), the steps in the reverse of the order
+  // the forward ran them: every pointer below is offset to row r.begin.
+  auto step = [&](Rows r, int64_t s) {
+    const int64_t n = r.size(), r0 = r.begin;
+    const int64_t* len_r = len ? len + r0 : nullptr;
+    T* dh_r = dh.data<T>() + r0 * P;
+    T* dc_r = dc.defined() ? dc.data<T>() + r0 * H : nullptr;
     const int64_t t = rev ? s : T_ - 1 - s;
     const int64_t prev = rev ? t + 1 : t, next = rev ? t : t + 1;
-    const T* dy_t = dy ? dy + t * B * dy_rs : nullptr;
+    const T* dy_t = dy ? dy + (t * B + r0) * dy_rs : nullptr;
+    const T* g_t = gates ? gates + (t * B + r0) * G : nullptr;
+    const T* c_prev = C ? C + prev * BH + r0 * H : nullptr;
+    const T* e_t = E ? E + t * BH + r0 * H : nullptr;
+    T* dx_t = DX + (t * B + r0) * G;
+    T* dgh_t = DH + (t * B + r0) * G;
     switch (mode) {
       case RnnMode::Lstm:
         if (!proj) {
-          lstm_cell_backward<T>(B, H, gates + t * B * G, C + prev * BH, E + t * BH, dy_t, dy_rs, dh.data<T>(),
-                                dc.data<T>(), DX + t * B * G, len, t);
+          lstm_cell_backward<T>(n, H, g_t, c_prev, e_t, dy_t, dy_rs, dh_r, dc_r, dx_t, len_r, t);
         } else {
           // dm = dh_t · W_hr, then the cell's backward with dm as its h gradient.
-          T* dhp_t = dhp.data<T>() + t * BP;
-          projected_rows_backward<T>(B, P, dy_t, dy_rs, dh.data<T>(), dhp_t, len, t);
-          gemm::gemm<T>(B, H, P, T(1), dhp_t, P, 1, w.w_hr.data<T>(), H, 1, T(0), dm.data(), H, 1);
-          lstm_cell_backward<T>(B, H, gates + t * B * G, C + prev * BH, E + t * BH, nullptr, 0, dm.data(),
-                                dc.data<T>(), DX + t * B * G, len, t);
+          T* dhp_t = dhp.data<T>() + t * BP + r0 * P;
+          T* dm_r = dm.data() + r0 * H;
+          projected_rows_backward<T>(n, P, dy_t, dy_rs, dh_r, dhp_t, len_r, t);
+          gemm::gemm<T>(n, H, P, T(1), dhp_t, P, 1, w.w_hr.data<T>(), H, 1, T(0), dm_r, H, 1);
+          lstm_cell_backward<T>(n, H, g_t, c_prev, e_t, nullptr, 0, dm_r, dc_r, dx_t, len_r, t);
         }
         break;
       case RnnMode::Gru:
-        gru_cell_backward<T>(B, H, gates + t * B * G, E + t * BH, S + prev * BP, dy_t, dy_rs, dh.data<T>(),
-                             DX + t * B * G, DH + t * B * G, len, t);
+        gru_cell_backward<T>(n, H, g_t, e_t, S + prev * BP + r0 * P, dy_t, dy_rs, dh_r, dx_t, dgh_t, len_r, t);
         break;
       default:
-        rnn_cell_backward<T>(B, H, mode == RnnMode::Relu, S + next * BP, dy_t, dy_rs, dh.data<T>(), DX + t * B * G,
-                             len, t);
+        rnn_cell_backward<T>(n, H, mode == RnnMode::Relu, S + next * BP + r0 * P, dy_t, dy_rs, dh_r, dx_t,
+                             len_r, t);
         break;
     }
     // dh_{t-1} += dG_t · W_hh; nobody reads it after the last step unless h0 wants it.
-    if (s + 1 < T_ || need_h0)
-      gemm::gemm<T>(B, P, G, T(1), DH + t * B * G, G, 1, W_hh, P, 1, T(1), dh.data<T>(), P, 1);
-  }
+    if (s + 1 < T_ || need_h0) gemm::gemm<T>(n, P, G, T(1), dgh_t, G, 1, W_hh, P, 1, T(1), dh_r, P, 1);
+  };
+  for_each_row_chain(d, T_, step);
   if (r.grad_h0.defined()) std::memcpy(r.grad_h0.data<T>() + dir * BP, dh.data<T>(), BP * sizeof(T));
   if (r.grad_c0.defined()) std::memcpy(r.grad_c0.data<T>() + dir * BH, dc.data<T>(), BH * sizeof(T));
 
