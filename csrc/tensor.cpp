@@ -5,6 +5,7 @@
 #include "cuda_api.h"
 #include "dispatch.h"
 #include "errors.h"
+#include "host_cache.h"
 #include "ops/copy.h"
 #include "ops/fill.h"
 #include "parallel.h"
@@ -113,6 +114,8 @@ void init_tensor(py::module_& m) {
     set_num_threads(n);
   });
   m.def("get_num_threads", &get_num_threads);
+  m.def("host_cache_bytes", &host_cache::cached_bytes);
+  m.def("host_cache_clear", &host_cache::clear);
 }
 
 void init_cuda(py::module_& m) {
