@@ -7,7 +7,7 @@ batch 32 × 50 time steps, float32.
 
     python benchmarks/bench_rnn.py [--threads 2] [--repeats 30] [--modes LSTM GRU]
                                    [--batch 32] [--steps 50] [--input 32] [--hidden 128]
-                                   [--layers 1] [--bidirectional] [--block 4]
+                                   [--layers 1] [--bidirectional] [--block 4] [--processes N]
 
 Before timing, the first step's loss and every gradient are compared between
 the two libraries, so both compute the same thing. torch runs its own CPU
@@ -19,7 +19,11 @@ keeps its idle threads spinning for a while after a parallel region, so that
 step shares its cores with the other library's spinning threads (torch's
 OpenMP threads spin ~16 ms after each region here, libgomp's 300000 spins of
 a 54 ns pause: longer than a whole glassnet step; glassnet's pool ~1 ms).
---block 1 times strictly alternating single steps instead."""
+--block 1 times strictly alternating single steps instead.
+
+--processes N runs each library in a process of its own instead, N rounds
+alternating between the two, and reports the median of the rounds' medians:
+the way to compare with nothing of one library in the other's process."""
 import argparse
 import os
 import statistics
@@ -103,6 +107,60 @@ def bench(mode, args):
     return g / t
 
 
+def one_library(mode, args):
+    """Median seconds per step of one library alone in this process (--only):
+    the weights drawn from numpy as torch's init draws them, so both
+    processes of a round train the same network on the same data."""
+    import importlib
+
+    lib = importlib.import_module("glassnet" if args.only == "glassnet" else "torch")
+    lib.set_num_threads(args.threads)
+    rng = np.random.default_rng(0)
+    model = getattr(lib.nn, mode)(args.input, args.hidden, num_layers=args.layers, bidirectional=args.bidirectional)
+    bound = 1.0 / np.sqrt(args.hidden)
+    weights = {k: rng.uniform(-bound, bound, tuple(v.shape)).astype(np.float32) for k, v in model.state_dict().items()}
+    _, step = build(lib, mode, weights, args)
+    D = 2 if args.bidirectional else 1
+    x = lib.from_numpy(rng.standard_normal((args.steps, args.batch, args.input)).astype(np.float32))
+    y = lib.from_numpy(rng.standard_normal((args.steps, args.batch, D * args.hidden)).astype(np.float32))
+    for _ in range(5):
+        step(x, y)
+    times = []
+    for _ in range(args.repeats):
+        start = time.perf_counter()
+        step(x, y)
+        times.append(time.perf_counter() - start)
+    return statistics.median(times)
+
+
+def bench_processes(mode, args):
+    """Each library in a process of its own, the processes alternating
+    (--processes rounds): no library's idle threads share a process with the
+    other's timed steps, and torch keeps its default OpenMP settings."""
+    import json
+    import subprocess
+    import sys
+
+    medians = {"glassnet": [], "torch": []}
+    for _ in range(args.processes):
+        for name in medians:
+            cmd = [sys.executable, __file__, "--only", name, "--modes", mode] + [
+                f"--{k}={v}" for k, v in vars(args).items()
+                if k in ("threads", "repeats", "batch", "steps", "input", "hidden", "layers")]
+            if args.bidirectional:
+                cmd.append("--bidirectional")
+            out = subprocess.run(cmd, check=True, capture_output=True, text=True).stdout
+            medians[name].append(json.loads(out.strip().splitlines()[-1])["seconds"])
+    g, t = statistics.median(medians["glassnet"]), statistics.median(medians["torch"])
+    print(f"{mode}({args.input}→{args.hidden}), batch {args.batch} × {args.steps} steps, {args.threads} thread(s): "
+          f"one process per library and round, {args.processes} alternating rounds of {args.repeats} steps "
+          f"(medians of the rounds' medians)")
+    print(f"  glassnet {g * 1e3:8.2f} ms/step   rounds: {' '.join(f'{v * 1e3:.2f}' for v in medians['glassnet'])}")
+    print(f"  torch    {t * 1e3:8.2f} ms/step   rounds: {' '.join(f'{v * 1e3:.2f}' for v in medians['torch'])}")
+    print(f"  ratio glassnet/torch = {g / t:.2f}  (target <= 1.0)")
+    return g / t
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--threads", type=int, default=int(os.environ.get("OMP_NUM_THREADS", 2)))
@@ -117,7 +175,20 @@ def main(argv=None):
     parser.add_argument("--block", type=int, default=4,
                         help="steps per library back to back; the first of each block is not timed (1: strict "
                              "alternation, every step timed)")
+    parser.add_argument("--processes", type=int, default=0,
+                        help="instead: this many rounds of one process per library, alternating")
+    parser.add_argument("--only", choices=["glassnet", "torch"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
+    if args.only:
+        import json
+
+        print(json.dumps({"seconds": one_library(args.modes[0], args)}))
+        return
+    if args.processes:
+        print(f"load average {os.getloadavg()[0]:.2f}")
+        for mode in args.modes:
+            bench_processes(mode, args)
+        return
 
     import torch
 
