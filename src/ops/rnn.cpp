@@ -19,6 +19,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstring>
+#include <exception>
 #include <memory>
 #include <thread>
 
@@ -247,6 +248,10 @@ void for_each_row_chain(const Dims& d, int64_t steps, const F& step) {
   };
   std::unique_ptr<Chain[]> chains(new Chain[static_cast<size_t>(chunks)]);
   std::atomic<int64_t> finished{0};
+  // A step that throws (bad_alloc in a GEMM's pack buffer) stops every
+  // thread, or the others would wait forever on its chain; rethrown below.
+  std::atomic<bool> failed{false};
+  std::exception_ptr error;
   const int64_t workers = std::min<int64_t>(get_num_threads(), chunks);
   // Advances chain c by one step if nobody holds it and it is not finished.
   auto try_step = [&](int64_t c) {
@@ -254,7 +259,11 @@ void for_each_row_chain(const Dims& d, int64_t steps, const F& step) {
     if (ch.held.load(std::memory_order_relaxed) || ch.held.exchange(true, std::memory_order_acquire)) return false;
     const int64_t s = ch.next;
     if (s < steps) {
-      step(rows(c), s);
+      try {
+        step(rows(c), s);
+      } catch (...) {
+        if (!failed.exchange(true)) error = std::current_exception();
+      }
       ch.next = s + 1;
       if (s + 1 == steps) finished.fetch_add(1, std::memory_order_relaxed);
     }
@@ -265,7 +274,7 @@ void for_each_row_chain(const Dims& d, int64_t steps, const F& step) {
     for (int64_t me = w0; me < w1; ++me) {
       const int64_t own = (chunks - me + workers - 1) / workers;  // chains me, me + workers, ...
       int64_t turn = 0, spins = 0;
-      while (finished.load(std::memory_order_relaxed) < chunks) {
+      while (finished.load(std::memory_order_relaxed) < chunks && !failed.load(std::memory_order_relaxed)) {
         bool ran = false;
         for (int64_t k = 0; k < own && !ran; ++k) ran = try_step(me + (turn + k) % own * workers);
         for (int64_t c = 0; c < chunks && !ran; ++c)
@@ -284,6 +293,7 @@ void for_each_row_chain(const Dims& d, int64_t steps, const F& step) {
       }
     }
   });
+  if (error) std::rethrow_exception(error);
 }
 
 // After the projection GEMM wrote h_new (B, P) for every row: an inactive
