@@ -1,5 +1,7 @@
 #include "host_cache.h"
 
+#include <pthread.h>
+
 #include <cstdlib>
 #include <mutex>
 #include <unordered_map>
@@ -19,9 +21,15 @@ struct Cache {
 };
 
 // Leaked on purpose: tensors held by Python objects can die after static
-// destructors have run.
+// destructors have run. Forks (DataLoader workers) take the lock first, as
+// glibc does for its own arenas, so a child never inherits it held by a
+// thread that does not exist there.
 Cache& cache() {
-  static Cache* c = new Cache;
+  static Cache* c = [] {
+    auto* made = new Cache;
+    pthread_atfork([] { cache().mutex.lock(); }, [] { cache().mutex.unlock(); }, [] { cache().mutex.unlock(); });
+    return made;
+  }();
   return *c;
 }
 

@@ -2,6 +2,10 @@
 freed blocks from 64 KiB up come back for the next tensor of their size
 class, small ones and anything past the 256 MiB cap go back to malloc, and
 a reused block never leaks old values into tensors that promise contents."""
+import os
+import subprocess
+import sys
+import textwrap
 import threading
 
 import numpy as np
@@ -73,3 +77,35 @@ def test_tensors_made_and_freed_on_many_threads_stay_correct():
         th.join()
     assert errors == []
     assert _C.host_cache_bytes() <= 256 * MIB
+
+
+def test_a_fork_while_other_threads_run_ops_leaves_the_child_working():
+    # A child forked while another thread holds the cache's lock, or the
+    # thread pool's (src/parallel.cpp), would block on its first large tensor
+    # or parallel op; run in a subprocess so that a hang fails by timeout.
+    script = textwrap.dedent("""
+        import os, threading
+        import glassnet as gn
+        stop = False
+        def churn():
+            while not stop:
+                t = gn.empty(100_000) + 1.0
+                del t
+        threads = [threading.Thread(target=churn) for _ in range(2)]
+        for th in threads:
+            th.start()
+        for _ in range(20):
+            pid = os.fork()
+            if pid == 0:
+                t = gn.ones(300_000) * 2.0
+                os._exit(0 if float(t.sum()) == 600_000.0 else 3)
+            _, status = os.waitpid(pid, 0)
+            assert os.WEXITSTATUS(status) == 0, status
+        stop = True
+        for th in threads:
+            th.join()
+        print("ok")
+    """)
+    out = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True, timeout=120,
+                         env={**os.environ, "PYTHONPATH": os.pathsep.join(sys.path)})
+    assert out.returncode == 0 and out.stdout.strip() == "ok", out.stderr
