@@ -264,8 +264,9 @@ void gemm_packed(const Problem<T>& p, int threads) {
 // The packed loops for the AVX-512 tile, in the order of BLIS's zen4
 // kernels (there column-major, here transposed): each thread owns a part of
 // the product (a range of C's rows, of its columns, or of the depth K) and
-// packs its own A block (MC×KC, L3) and its own B block (KC×NC, L2); inside, the A micro-panel (MR×KC, L1) stays put while the B
-// micro-panels stream from L2 under it, walking C along its rows.
+// packs its own A block (MC×KC, L3) and its own B block (KC×NC, L2);
+// inside, the A micro-panel (MR×KC, L1) stays put while the B micro-panels
+// stream from L2 under it, walking C along its rows.
 //
 //   part of this thread → ic (MC) → pc (KC) → pack A → jc (NC) → pack B → ir (MR) → jr (NR)
 //

@@ -197,8 +197,10 @@ std::vector<T> transposed(const T* a, int64_t rows, int64_t cols) {
 // may advance one step at a time, and the pool joins once per sequence. The
 // per-step GEMMs just have fewer rows; the small-GEMM kernels read W_hh once
 // per 8-row tile anyway, so chunks of 8k rows cost little per flop, and every
-// element of every product is computed as on one thread: results do not
-// depend on the threads.
+// element of every per-step product is computed as on one thread: the
+// recurrence does not depend on the threads. (The weight gradients' single
+// products over all steps may have their depth split between threads by the
+// GEMM, which rounds differently: 7.6e-6 apart in dW_hh at the benchmark's size.)
 //
 // Each thread advances its own chains in turn, then steals steps of chains
 // nobody holds. A thread that loses its core (another process, or a library
