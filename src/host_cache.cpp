@@ -1,11 +1,11 @@
 #include "host_cache.h"
 
-#include <pthread.h>
-
 #include <cstdlib>
 #include <mutex>
 #include <unordered_map>
 #include <vector>
+
+#include "fork_guard.h"
 
 namespace glassnet::host_cache {
 
@@ -21,14 +21,11 @@ struct Cache {
 };
 
 // Leaked on purpose: tensors held by Python objects can die after static
-// destructors have run. Forks (DataLoader workers) take the lock first, as
-// glibc does for its own arenas, so a child never inherits it held by a
-// thread that does not exist there.
+// destructors have run.
 Cache& cache() {
   static Cache* c = [] {
-    auto* made = new Cache;
-    pthread_atfork([] { cache().mutex.lock(); }, [] { cache().mutex.unlock(); }, [] { cache().mutex.unlock(); });
-    return made;
+    ensure_fork_handlers();
+    return new Cache;
   }();
   return *c;
 }
@@ -78,6 +75,12 @@ size_t cached_bytes() {
   std::lock_guard<std::mutex> lock(c.mutex);
   return c.bytes;
 }
+
+// Forks (DataLoader workers) take the lock first, as glibc does for its own
+// arenas, so a child never inherits it held by a thread that does not exist
+// there.
+void lock_for_fork() { cache().mutex.lock(); }
+void unlock_after_fork() { cache().mutex.unlock(); }
 
 void clear() {
   Cache& c = cache();

@@ -26,4 +26,8 @@ void release(void* block, size_t bytes);
 size_t cached_bytes();
 void clear();
 
+// fork_guard.cpp's handlers: the cache's lock is held across fork().
+void lock_for_fork();
+void unlock_after_fork();
+
 }  // namespace glassnet::host_cache

@@ -1,7 +1,5 @@
 #include "parallel.h"
 
-#include <pthread.h>
-
 #include <algorithm>
 #include <atomic>
 #include <condition_variable>
@@ -11,6 +9,8 @@
 #include <mutex>
 #include <thread>
 #include <vector>
+
+#include "fork_guard.h"
 
 #if defined(__x86_64__) || defined(_M_X64)
 #include <immintrin.h>
@@ -57,7 +57,7 @@ class ThreadPool {
 
   int workers() const { return static_cast<int>(threads_.size()); }
 
-  // Held across fork() (see before_fork): no job is in flight while it is.
+  // Held across fork() (see lock_pool_for_fork): no job is in flight while it is.
   void lock_jobs() { run_mutex_.lock(); }
   void unlock_jobs() { run_mutex_.unlock(); }
 
@@ -154,30 +154,8 @@ std::atomic<int> g_num_threads{0};
 std::mutex g_pool_mutex;
 ThreadPool* g_pool = nullptr;  // leaked on purpose: workers must outlive static destructors
 
-// fork() copies only the calling thread: a child (a DataLoader worker, say)
-// would inherit a pool whose workers do not exist and whose locks another
-// thread may have held at that instant. The parent waits for the job in
-// flight (prepare takes the pool's job lock) and the child starts a pool of
-// its own on first use, leaving the copied one untouched.
-void before_fork() {
-  g_pool_mutex.lock();
-  if (g_pool) g_pool->lock_jobs();
-}
-void after_fork_in_parent() {
-  if (g_pool) g_pool->unlock_jobs();
-  g_pool_mutex.unlock();
-}
-void after_fork_in_child() {
-  g_pool = nullptr;
-  g_pool_mutex.unlock();
-}
-
 ThreadPool& pool(int workers) {
-  static const bool fork_handlers = [] {
-    pthread_atfork(before_fork, after_fork_in_parent, after_fork_in_child);
-    return true;
-  }();
-  (void)fork_handlers;
+  ensure_fork_handlers();
   std::lock_guard<std::mutex> lock(g_pool_mutex);
   if (!g_pool) g_pool = new ThreadPool(workers);
   else if (g_pool->workers() != workers) g_pool->resize(workers);
@@ -202,6 +180,21 @@ bool in_parallel_region() { return t_in_parallel; }
 namespace detail {
 void run_chunks(int64_t num_chunks, const std::function<void(int64_t)>& task) {
   pool(get_num_threads() - 1).run(num_chunks, task);
+}
+
+// fork() copies only the calling thread: a child (a DataLoader worker, say)
+// would inherit a pool whose workers do not exist and whose locks another
+// thread may have held at that instant. The parent waits for the job in
+// flight (the job lock) and the child leaves the copied pool untouched.
+void lock_pool_for_fork() {
+  g_pool_mutex.lock();
+  if (g_pool) g_pool->lock_jobs();
+}
+
+void unlock_pool_after_fork(bool in_child) {
+  if (in_child) g_pool = nullptr;
+  else if (g_pool) g_pool->unlock_jobs();
+  g_pool_mutex.unlock();
 }
 }  // namespace detail
 

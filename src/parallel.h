@@ -24,6 +24,10 @@ bool in_parallel_region();
 namespace detail {
 // Runs task(chunk) for chunk in [0, num_chunks) on the pool and the caller.
 void run_chunks(int64_t num_chunks, const std::function<void(int64_t)>& task);
+// fork_guard.cpp's handlers: wait for the job in flight and hold the pool
+// across fork(); the child then starts a pool of its own on first use.
+void lock_pool_for_fork();
+void unlock_pool_after_fork(bool in_child);
 }
 
 // f(chunk_begin, chunk_end) over [begin, end).
