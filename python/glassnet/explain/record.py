@@ -103,6 +103,14 @@ def _make_hooks(rec, name, gradients, copy, keep, collect, callback, bins, train
     # reads the C++ tensor and builds no detached wrapper.
     wrap = keep or callback is not None
 
+    def deliver(kept, kind, key, t):
+        # What keep= and callback= ask for, for an activation or a gradient.
+        d = t.detach()
+        if keep:
+            kept[key] = d.clone() if copy else d
+        if callback is not None:
+            callback(key, kind, d)
+
     def keep_grad(key, slot):
         def hook(grad):
             if rec._closed:
@@ -113,11 +121,7 @@ def _make_hooks(rec, name, gradients, copy, keep, collect, callback, bins, train
             if collect:
                 rec.stats[key].gradient.update(grad)
             if wrap:
-                g = grad.detach()
-                if keep:
-                    rec.gradients[key] = g.clone() if copy else g
-                if callback is not None:
-                    callback(key, "gradient", g)
+                deliver(rec.gradients, "gradient", key, grad)
             return None
         return hook
 
@@ -142,11 +146,7 @@ def _make_hooks(rec, name, gradients, copy, keep, collect, callback, bins, train
                     stats = rec.stats[key] = LayerStats(bins)
                 stats.activation.update(t)
             if wrap:
-                a = t.detach()
-                if keep:
-                    rec.activations[key] = a.clone() if copy else a
-                if callback is not None:
-                    callback(key, "activation", a)
+                deliver(rec.activations, "activation", key, t)
             if gradients and t.requires_grad and is_grad_enabled():
                 slot = rec._next
                 rec._next = slot + 1

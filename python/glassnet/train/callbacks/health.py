@@ -88,6 +88,8 @@ class HealthMonitor(Callback):
     # ---- lifecycle -----------------------------------------------------------------
     def on_train_begin(self, logs=None):
         from ...explain.running import RunningStats
+        from ...explain.stats import sum_of_squares
+        self._sum_of_squares = sum_of_squares  # for _ratio, every step: bound once
         model = self.model
         self._params = [(n, p) for n, p in model.named_parameters() if p.numel() > 0]
         self.history = {"epochs": [], "layers": {}, "weights": {}, "weight_grads": {}, "update_ratio": {},
@@ -184,7 +186,7 @@ class HealthMonitor(Callback):
             w = p.detach().numpy().reshape(-1)
             flat = prev.reshape(-1)
             np.subtract(w, flat, out=flat)  # prev holds Δw for a moment
-            ratio = math.sqrt(_sum_of_squares(flat)) / math.sqrt(_sum_of_squares(w) or math.nan)
+            ratio = math.sqrt(self._sum_of_squares(flat)) / math.sqrt(self._sum_of_squares(w) or math.nan)
             np.copyto(flat, w)
             return ratio
         w = p.detach()
@@ -213,13 +215,6 @@ class HealthMonitor(Callback):
             mean = float(table[:, j].mean()) if len(table) else float("nan")
             h["update_ratio_mean"].setdefault(n, []).append(mean)
         self._ratios = []
-
-
-def _sum_of_squares(a):
-    # explain.stats.sum_of_squares (not imported here: glassnet.explain loads
-    # only when a monitor runs): einsum, not np.dot, whose BLAS threads cost
-    # milliseconds per call on busy cores.
-    return float(np.einsum("i,i->", a, a))
 
 
 def _append(columns, summary, epochs_so_far):
