@@ -89,12 +89,14 @@ void scale_c(const Problem<T>& p) {
 
 // The loop nest of the unpacked small-problem paths below: column panels of
 // NR (and row parts as well when there are too few panels) over threads, K in
-// KC blocks, MR-row tiles. `b_panel(kc, n, b, panel)` decides how the kernel
-// reads B's kc×n block at b: it returns false to read it in place, or packs
-// it into `panel` (rows NR apart) and returns true. `panel_needed` says
-// whether B ever has to be packed (the scratch panel is skipped otherwise).
-template <class T, int MR, int NR, int64_t KC, class Kernel, class BPanel>
-void small_loop_nest(const Problem<T>& p, int threads, bool panel_needed, const Kernel& kernel,
+// KC blocks. `rows(kc, a, rsA, csA, b, rsB, alpha, beta, c, rsC, csC, m, n,
+// ep)` computes m rows of one panel (in tiles of MR; ep is that of the first
+// row). `b_panel(kc, n, b, panel)` decides how it reads B's kc×n block at b:
+// it returns false to read it in place, or packs it into `panel` (rows NR
+// apart) and returns true. `panel_needed` says whether B ever has to be
+// packed (the scratch panel is skipped otherwise).
+template <class T, int MR, int NR, int64_t KC, class Rows, class BPanel>
+void small_loop_nest(const Problem<T>& p, int threads, bool panel_needed, const Rows& rows,
                      const BPanel& b_panel) {
   const int64_t n_panels = ceil_div(p.N, NR), m_tiles = ceil_div(p.M, MR);
   // Split columns first; split rows as well when there are too few panels.
@@ -117,13 +119,10 @@ void small_loop_nest(const Problem<T>& p, int threads, bool panel_needed, const 
           rsb = NR;
         }
         const T beta = pc == 0 ? p.beta : T(1);
-        const bool last = pc + kc == p.K;
-        for (int64_t i0 = i_begin; i0 < i_end; i0 += MR) {
-          const int m = static_cast<int>(std::min<int64_t>(MR, p.M - i0));
-          TileEpilogue<T> tep;
-          kernel(kc, p.A + i0 * p.rsA + pc * p.csA, p.rsA, p.csA, b, rsb, p.alpha, beta,
-                 p.C + i0 * p.rsC + j0 * p.csC, p.rsC, p.csC, m, n, tile_epilogue(p.ep, last, i0, j0, tep));
-        }
+        TileEpilogue<T> tep;
+        rows(kc, p.A + i_begin * p.rsA + pc * p.csA, p.rsA, p.csA, b, rsb, p.alpha, beta,
+             p.C + i_begin * p.rsC + j0 * p.csC, p.rsC, p.csC, i_end - i_begin, n,
+             tile_epilogue(p.ep, pc + kc == p.K, i_begin, j0, tep));
       }
     }
   });
@@ -135,9 +134,25 @@ void small_loop_nest(const Problem<T>& p, int threads, bool panel_needed, const 
 // M×KC slab of A stays in L2 while each B panel sits in L1.
 template <class T>
 void gemm_small(const Problem<T>& p, int threads) {
-  constexpr int NR = Tile<T>::NR;
-  small_loop_nest<T, Tile<T>::MR, NR, Blocking<T>::KC>(
-      p, threads, true, micro_kernel<T>(), [&](int64_t kc, int n, const T* b, T* panel) {
+  constexpr int MR = Tile<T>::MR, NR = Tile<T>::NR;
+  const MicroKernel<T> kernel = micro_kernel<T>();
+  auto rows = [&](int64_t kc, const T* a, int64_t rsA, int64_t csA, const T* b, int64_t rsB,
+                  T alpha, T beta, T* c, int64_t rsC, int64_t csC, int64_t m, int n,
+                  const TileEpilogue<T>* ep) {
+    TileEpilogue<T> shifted;
+    for (int64_t i = 0; i < m; i += MR) {
+      const TileEpilogue<T>* tile_ep = ep;
+      if (ep && ep->bias && ep->per_row) {  // the bias of this tile's first row
+        shifted = *ep;
+        shifted.bias = ep->bias + i;
+        tile_ep = &shifted;
+      }
+      kernel(kc, a + i * rsA, rsA, csA, b, rsB, alpha, beta, c + i * rsC, rsC, csC,
+             static_cast<int>(std::min<int64_t>(MR, m - i)), n, tile_ep);
+    }
+  };
+  small_loop_nest<T, MR, NR, Blocking<T>::KC>(
+      p, threads, true, rows, [&](int64_t kc, int n, const T* b, T* panel) {
         if (p.csB == 1 && n == NR) return false;  // a full panel of unit-stride rows
         pack_b<T, NR>(kc, n, b, p.rsB, p.csB, panel);
         return true;
@@ -154,7 +169,7 @@ template <class T>
 void gemm_sup(const Problem<T>& p, int threads) {
   constexpr int NR = SupTile<T>::NR;
   small_loop_nest<T, SupTile<T>::MR, NR, SupTile<T>::KC>(
-      p, threads, p.csB != 1, &sup_kernel_avx512<T>, [&](int64_t kc, int n, const T* b, T* panel) {
+      p, threads, p.csB != 1, &sup_rows_avx512<T>, [&](int64_t kc, int n, const T* b, T* panel) {
         if (p.csB == 1) return false;
         if (p.rsB == 1) sup_pack_b_colmajor_avx512<T>(kc, n, b, p.csB, panel);
         else pack_b<T, NR>(kc, n, b, p.rsB, p.csB, panel);

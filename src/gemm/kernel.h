@@ -106,12 +106,14 @@ void micro_kernel_avx2(int64_t k, const T* a, int64_t rsA, int64_t csA, const T*
                        T alpha, T beta, T* c, int64_t rsC, int64_t csC, int m, int n,
                        const TileEpilogue<T>* ep);
 // AVX-512 kernels of the unpacked small-problem path (sup_avx512.cpp):
-// the contract above with MR×NR = SupTile, except that B columns ≥ n are
-// never read (masked loads) and edge rows are exact (no reuse of row m-1).
+// the contract above for a column of m rows of any count (tiles of
+// SupTile::MR inside, so the call per tile stays in one translation unit)
+// and n ≤ SupTile::NR columns; B columns ≥ n are never read (masked loads)
+// and edge rows are exact. ep is the epilogue of the first row.
 template <class T>
-void sup_kernel_avx512(int64_t k, const T* a, int64_t rsA, int64_t csA, const T* b, int64_t rsB,
-                       T alpha, T beta, T* c, int64_t rsC, int64_t csC, int m, int n,
-                       const TileEpilogue<T>* ep);
+void sup_rows_avx512(int64_t k, const T* a, int64_t rsA, int64_t csA, const T* b, int64_t rsB,
+                     T alpha, T beta, T* c, int64_t rsC, int64_t csC, int64_t m, int n,
+                     const TileEpilogue<T>* ep);
 // AVX-512 kernels of the packed path (microkernel_avx512.cpp): the contract
 // above with MR×NR = PackedTile512 and packed A only (rsA = 1, csA = MR).
 template <class T>
