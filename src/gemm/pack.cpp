@@ -62,7 +62,21 @@ void pack_a(int64_t mc, int64_t kc, const T* a, int64_t rsA, int64_t csA, T* ap)
 
 template <class T, int NR>
 void pack_b(int64_t kc, int64_t nc, const T* b, int64_t rsB, int64_t csB, T* bp) {
-  for (int64_t j0 = 0; j0 < nc; j0 += NR, bp += kc * NR) {
+  int64_t j0 = 0;
+  if (csB == 1 && nc >= 2 * NR) {
+    // Row-major B, several full panels: walk k outermost so each row of the
+    // block is read once, front to back, and lands NR values in each panel.
+    // Panel by panel would read kc rows one page apart per panel (rows of a
+    // wide B are KiBs apart) and come back to the same pages for the next.
+    const int64_t full = nc / NR;
+    for (int64_t k = 0; k < kc; ++k) {
+      const T* src = b + k * rsB;
+      for (int64_t q = 0; q < full; ++q) std::memcpy(bp + (q * kc + k) * NR, src + q * NR, NR * sizeof(T));
+    }
+    j0 = full * NR;
+    bp += full * kc * NR;
+  }
+  for (; j0 < nc; j0 += NR, bp += kc * NR) {
     const int cols = nc - j0 < NR ? static_cast<int>(nc - j0) : NR;
     const T* b0 = b + j0 * csB;
 #ifdef GLASSNET_GEMM_HAVE_AVX2
