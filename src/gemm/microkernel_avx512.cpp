@@ -27,7 +27,10 @@
 namespace glassnet::gemm::detail {
 namespace {
 
-template <class Vt>
+// RM ≤ MR rows of the tile are computed (the packed A panel keeps its MR
+// stride): the last tile of M = 256 has 4 rows, and computing all 12 would
+// cost a full tile for a third of one.
+template <class Vt, int RM>
 void kernel(int64_t k, const typename Vt::T* a, const typename Vt::T* b, int64_t rsB,
             typename Vt::T alpha, typename Vt::T beta, typename Vt::T* c, int64_t rsC,
             int64_t csC, int m, int n, const TileEpilogue<typename Vt::T>* ep) {
@@ -36,6 +39,7 @@ void kernel(int64_t k, const typename Vt::T* a, const typename Vt::T* b, int64_t
   constexpr int W = Vt::W;
   constexpr int MR = PackedTile512<T>::MR, NR = PackedTile512<T>::NR;
   static_assert(NR == 2 * W, "two vectors per row");
+  static_assert(RM <= MR);
   // The C tile is read (beta != 0) or written only after the k loop: start
   // fetching its lines now so the update does not wait on L2/L3.
   if (csC == 1) {
@@ -44,10 +48,9 @@ void kernel(int64_t k, const typename Vt::T* a, const typename Vt::T* b, int64_t
       _mm_prefetch(reinterpret_cast<const char*>(c + i * rsC + NR - 1), _MM_HINT_T0);
     }
   }
-  V acc[MR][2];
+  V acc[RM][2];
 #pragma GCC unroll 12
-  for (int i = 0; i < MR; ++i) acc[i][0] = acc[i][1] = Vt::zero();
-
+  for (int i = 0; i < RM; ++i) acc[i][0] = acc[i][1] = Vt::zero();
   // The packed A panel streams from L2: fetch it a few k steps ahead (one
   // step is MR·sizeof(T) bytes, under one line), one prefetch per step.
   constexpr int64_t kAhead = 16 * MR;
@@ -56,7 +59,7 @@ void kernel(int64_t k, const typename Vt::T* a, const typename Vt::T* b, int64_t
     _mm_prefetch(reinterpret_cast<const char*>(a + kAhead), _MM_HINT_T0);
     const V b0 = Vt::load(b), b1 = Vt::load(b + W);
 #pragma GCC unroll 12
-    for (int i = 0; i < MR; ++i) {
+    for (int i = 0; i < RM; ++i) {
       const V ai = Vt::set1(a[i]);
       acc[i][0] = Vt::fma(ai, b0, acc[i][0]);
       acc[i][1] = Vt::fma(ai, b1, acc[i][1]);
@@ -64,53 +67,76 @@ void kernel(int64_t k, const typename Vt::T* a, const typename Vt::T* b, int64_t
     a += MR;
     b += rsB;
   }
-
   if (csC != 1) {
-    alignas(64) T buf[MR * NR];
+    alignas(64) T buf[RM * NR];
 #pragma GCC unroll 12
-    for (int i = 0; i < MR; ++i) {
+    for (int i = 0; i < RM; ++i) {
       Vt::store(buf + i * NR, acc[i][0]);
       Vt::store(buf + i * NR + W, acc[i][1]);
     }
-    store_tile_scalar<T, MR, NR>(buf, alpha, beta, c, rsC, csC, m, n, ep);
+    store_tile_scalar<T, RM, NR>(buf, alpha, beta, c, rsC, csC, m, n, ep);
     return;
   }
+  // Each step of the update is one branch around an unrolled block (not a
+  // test per row); rows ≥ m are computed on but never read from or stored.
   const typename Vt::Mask m0 = Vt::mask(n), m1 = Vt::mask(n - W);
-  const V valpha = Vt::set1(alpha), vbeta = Vt::set1(beta);
-  const bool read_c = beta != T(0);
+  if (alpha != T(1)) {
+    const V valpha = Vt::set1(alpha);
+#pragma GCC unroll 12
+    for (int i = 0; i < RM; ++i) {
+      acc[i][0] = Vt::mul(valpha, acc[i][0]);
+      acc[i][1] = Vt::mul(valpha, acc[i][1]);
+    }
+  }
+  if (beta != T(0)) {
+    const V vbeta = Vt::set1(beta);
+#pragma GCC unroll 12
+    for (int i = 0; i < RM; ++i) {
+      if (i >= m) break;
+      acc[i][0] = Vt::fma(vbeta, Vt::load(m0, c + i * rsC), acc[i][0]);
+      acc[i][1] = Vt::fma(vbeta, Vt::load(m1, c + i * rsC + W), acc[i][1]);
+    }
+  }
   const T* bias = ep ? ep->bias : nullptr;
-  const bool per_row = ep && ep->per_row, relu = ep && ep->relu;
-  V bias0 = Vt::zero(), bias1 = Vt::zero();
-  if (bias && !per_row) {
-    bias0 = Vt::load(m0, bias);
-    bias1 = Vt::load(m1, bias + W);
+  if (bias && ep->per_row) {
+#pragma GCC unroll 12
+    for (int i = 0; i < RM; ++i) {
+      const V bi = Vt::set1(bias[i < m ? i : 0]);  // rows ≥ m: any value, never stored
+      acc[i][0] = Vt::add(acc[i][0], bi);
+      acc[i][1] = Vt::add(acc[i][1], bi);
+    }
+  } else if (bias) {
+    const V bias0 = Vt::load(m0, bias), bias1 = Vt::load(m1, bias + W);
+#pragma GCC unroll 12
+    for (int i = 0; i < RM; ++i) {
+      acc[i][0] = Vt::add(acc[i][0], bias0);
+      acc[i][1] = Vt::add(acc[i][1], bias1);
+    }
+  }
+  if (ep && ep->relu) {  // max(0, NaN) is NaN: NaN propagates, as torch.relu
+#pragma GCC unroll 12
+    for (int i = 0; i < RM; ++i) {
+      acc[i][0] = Vt::max(Vt::zero(), acc[i][0]);
+      acc[i][1] = Vt::max(Vt::zero(), acc[i][1]);
+    }
   }
 #pragma GCC unroll 12
-  for (int i = 0; i < MR; ++i) {
+  for (int i = 0; i < RM; ++i) {
     if (i >= m) break;
-    T* cr = c + i * rsC;
-    V r0 = Vt::mul(valpha, acc[i][0]), r1 = Vt::mul(valpha, acc[i][1]);
-    if (read_c) {
-      r0 = Vt::fma(vbeta, Vt::load(m0, cr), r0);
-      r1 = Vt::fma(vbeta, Vt::load(m1, cr + W), r1);
-    }
-    if (bias) {
-      if (per_row) {
-        const V bi = Vt::set1(bias[i]);
-        r0 = Vt::add(r0, bi);
-        r1 = Vt::add(r1, bi);
-      } else {
-        r0 = Vt::add(r0, bias0);
-        r1 = Vt::add(r1, bias1);
-      }
-    }
-    if (relu) {  // max(0, NaN) is NaN: NaN propagates, as torch.relu
-      r0 = Vt::max(Vt::zero(), r0);
-      r1 = Vt::max(Vt::zero(), r1);
-    }
-    Vt::store(m0, cr, r0);
-    Vt::store(m1, cr + W, r1);
+    Vt::store(m0, c + i * rsC, acc[i][0]);
+    Vt::store(m1, c + i * rsC + W, acc[i][1]);
   }
+}
+
+// Edge tiles compute only the rows they store, rounded up to 4.
+template <class Vt>
+void kernel_m(int64_t k, const typename Vt::T* a, const typename Vt::T* b, int64_t rsB,
+              typename Vt::T alpha, typename Vt::T beta, typename Vt::T* c, int64_t rsC,
+              int64_t csC, int m, int n, const TileEpilogue<typename Vt::T>* ep) {
+  static_assert(PackedTile512<typename Vt::T>::MR == 12);
+  if (m > 8) kernel<Vt, 12>(k, a, b, rsB, alpha, beta, c, rsC, csC, m, n, ep);
+  else if (m > 4) kernel<Vt, 8>(k, a, b, rsB, alpha, beta, c, rsC, csC, m, n, ep);
+  else kernel<Vt, 4>(k, a, b, rsB, alpha, beta, c, rsC, csC, m, n, ep);
 }
 
 }  // namespace
@@ -119,14 +145,14 @@ template <>
 void micro_kernel_avx512<float>(int64_t k, const float* a, int64_t, int64_t, const float* b,
                                 int64_t rsB, float alpha, float beta, float* c, int64_t rsC,
                                 int64_t csC, int m, int n, const TileEpilogue<float>* ep) {
-  kernel<Zf32>(k, a, b, rsB, alpha, beta, c, rsC, csC, m, n, ep);
+  kernel_m<Zf32>(k, a, b, rsB, alpha, beta, c, rsC, csC, m, n, ep);
 }
 
 template <>
 void micro_kernel_avx512<double>(int64_t k, const double* a, int64_t, int64_t, const double* b,
                                  int64_t rsB, double alpha, double beta, double* c, int64_t rsC,
                                  int64_t csC, int m, int n, const TileEpilogue<double>* ep) {
-  kernel<Zf64>(k, a, b, rsB, alpha, beta, c, rsC, csC, m, n, ep);
+  kernel_m<Zf64>(k, a, b, rsB, alpha, beta, c, rsC, csC, m, n, ep);
 }
 
 // ap[k·12 + i] = a[i·rsA + k] for i < 12, k < kc: rows 0-7 and 8-11 through
